@@ -1,0 +1,145 @@
+"""Write release artifacts: all files of one build appear together or not at all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdflib import Graph
+
+from neuromech.namespaces import bind_prefixes, compress
+from neuromech.store import ResultTable
+
+FINDINGS_COLUMNS: tuple[str, ...] = (
+    "finding_id",
+    "review",
+    "section",
+    "condition",
+    "condition_ids",
+    "entity",
+    "entity_ids",
+    "partner",
+    "partner_ids",
+    "measure",
+    "direction",
+    "context",
+    "method",
+    "evidence_eco",
+    "cited_study",
+    "quote_zh",
+    "statement_en",
+)
+
+# findings.rq variable feeding each column, and whether it holds IRIs to write as CURIEs
+_COLUMN_SOURCES: dict[str, tuple[str, bool]] = {
+    "finding_id": ("finding", True),
+    "review": ("review", True),
+    "section": ("section", False),
+    "condition": ("condition_label", False),
+    "condition_ids": ("condition_ids", True),
+    "entity": ("measured_label", False),
+    "entity_ids": ("measured_ids", True),
+    "partner": ("partner_label", False),
+    "partner_ids": ("partner_ids", True),
+    "measure": ("measure_label", False),
+    "direction": ("direction_label", False),
+    "context": ("context", False),
+    "method": ("method_label", False),
+    "evidence_eco": ("evidence", True),
+    "cited_study": ("cited_study", False),
+    "quote_zh": ("quote", False),
+    "statement_en": ("statement", False),
+}
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def publish_directory(files: Mapping[str, str | bytes], target: Path) -> list[Path]:
+    """Write ``files`` (name -> content) into ``target`` only once all were written.
+
+    The files are written to a staging folder beside ``target`` first; only when every one
+    succeeded are they moved into ``target``, each by an atomic rename. A failure leaves
+    ``target`` as it was.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
+    try:
+        for name, content in files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            (staging / name).write_bytes(data)
+        written = []
+        for name in files:
+            (staging / name).replace(target / name)
+            written.append(target / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cell(value: object, as_curie: bool) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if as_curie:
+        text = "|".join(compress(part) for part in text.split("|"))
+    return " ".join(text.split())  # a cell never holds a tab or newline
+
+
+def findings_rows(table: ResultTable) -> list[dict[str, str]]:
+    """Turn the rows of ``queries/findings.rq`` into ``findings.tsv`` records."""
+    rows = []
+    for record in table.dicts():
+        rows.append(
+            {column: _cell(record.get(var), curie) for column, (var, curie) in _COLUMN_SOURCES.items()}
+        )
+    return rows
+
+
+def findings_tsv(table: ResultTable) -> str:
+    """Return ``findings.tsv``: a header and one row per finding, tab-separated."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=FINDINGS_COLUMNS, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL
+    )
+    writer.writeheader()
+    writer.writerows(findings_rows(table))
+    return buffer.getvalue()
+
+
+def read_findings_tsv(text: str) -> list[dict[str, str]]:
+    """Parse ``findings.tsv`` back into records (the inverse of :func:`findings_tsv`).
+
+    Raises:
+        ValueError: when the header is not the documented column list.
+    """
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t")
+    if tuple(reader.fieldnames or ()) != FINDINGS_COLUMNS:
+        raise ValueError(f"findings.tsv header is {reader.fieldnames}, expected {list(FINDINGS_COLUMNS)}")
+    return [dict(row) for row in reader]
+
+
+def graph_serialisations(graph: Graph) -> dict[str, bytes]:
+    """Return the graph as Turtle, RDF/XML and JSON-LD, keyed by release file name."""
+    bind_prefixes(graph)
+    return {
+        "neuromech.ttl": graph.serialize(format="turtle", encoding="utf-8"),
+        "neuromech.owl": graph.serialize(format="xml", encoding="utf-8"),
+        "neuromech.jsonld": graph.serialize(format="json-ld", encoding="utf-8", auto_compact=True),
+    }
