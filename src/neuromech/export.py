@@ -93,13 +93,20 @@ def publish_directory(files: Mapping[str, str | bytes], target: Path) -> list[Pa
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _cell(value: object, as_curie: bool) -> str:
+# list-valued columns and their separator: GROUP_CONCAT order is undefined, so parts are sorted
+_LISTS = {"condition_ids": "|", "entity_ids": "|", "partner_ids": "|", "context": "; ", "method": "|", "cited_study": "|"}
+
+
+def _cell(value: object, as_curie: bool, separator: str | None) -> str:
+    """Format one cell: CURIEs for IRIs, list parts sorted, no tabs or newlines."""
     if value is None:
         return ""
-    text = str(value)
+    text = " ".join(str(value).split())
+    if separator:
+        text = separator.join(sorted(text.split(separator)))
     if as_curie:
         text = "|".join(compress(part) for part in text.split("|"))
-    return " ".join(text.split())  # a cell never holds a tab or newline
+    return text
 
 
 def findings_rows(table: ResultTable) -> list[dict[str, str]]:
@@ -107,7 +114,10 @@ def findings_rows(table: ResultTable) -> list[dict[str, str]]:
     rows = []
     for record in table.dicts():
         rows.append(
-            {column: _cell(record.get(var), curie) for column, (var, curie) in _COLUMN_SOURCES.items()}
+            {
+                column: _cell(record.get(var), curie, _LISTS.get(column))
+                for column, (var, curie) in _COLUMN_SOURCES.items()
+            }
         )
     return rows
 

@@ -13,6 +13,7 @@ NMF: Final = Namespace("https://w3id.org/neuromech/finding/")
 NMS: Final = Namespace("https://w3id.org/neuromech/study/")
 NMR: Final = Namespace("https://w3id.org/neuromech/review/")
 NMM: Final = Namespace("https://w3id.org/neuromech/mechanism/")
+NMSH: Final = Namespace("https://w3id.org/neuromech/shapes/")
 OBO: Final = Namespace("http://purl.obolibrary.org/obo/")
 SKOS: Final = Namespace("http://www.w3.org/2004/02/skos/core#")
 DCTERMS: Final = Namespace("http://purl.org/dc/terms/")
@@ -32,6 +33,7 @@ TURTLE_PREFIXES: Final[dict[str, str]] = {
     "nms": str(NMS),
     "nmr": str(NMR),
     "nmm": str(NMM),
+    "nmsh": str(NMSH),
     "obo": str(OBO),
     "owl": "http://www.w3.org/2002/07/owl#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -39,6 +41,7 @@ TURTLE_PREFIXES: Final[dict[str, str]] = {
     "skos": str(SKOS),
     "dcterms": str(DCTERMS),
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "sh": str(SH),
 }
 
 #: External ontology prefixes (Bioregistry-style preferred prefixes) and their URI prefixes.

@@ -13,9 +13,15 @@ _MARKER = Path("ontology") / "neuromech.ttl"
 
 @dataclass(frozen=True)
 class ProjectPaths:
-    """The files and folders of one project checkout rooted at ``root``."""
+    """The files and folders of one project checkout rooted at ``root``.
+
+    ``data`` replaces the checkout's ``data/`` folder (e.g. with a test fixture) and ``dist``
+    the output folder.
+    """
 
     root: Path
+    data: Path | None = None
+    dist: Path | None = None
 
     @property
     def ontology_dir(self) -> Path:
@@ -40,7 +46,7 @@ class ProjectPaths:
     @property
     def data_dir(self) -> Path:
         """Curated entities and findings."""
-        return self.root / "data"
+        return self.data if self.data is not None else self.root / "data"
 
     @property
     def shapes_dir(self) -> Path:
@@ -55,7 +61,7 @@ class ProjectPaths:
     @property
     def dist_dir(self) -> Path:
         """Generated artifacts (git-ignored)."""
-        return self.root / "dist"
+        return self.dist if self.dist is not None else self.root / "dist"
 
     @property
     def seeds_dir(self) -> Path:

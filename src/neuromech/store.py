@@ -2,19 +2,24 @@
 
 :class:`OxigraphStore` (pyoxigraph) is the default: measured on these machines it parses
 Turtle 16x faster and answers joins 30x faster than rdflib. :class:`RdflibStore` is the
-reference implementation. Both bind query parameters as RDF terms (SEP-0007 substitutions
-for Oxigraph, ``initBindings`` for rdflib), never by pasting text into the query.
+reference implementation. Both bind query parameters the same way (:func:`with_values`): as
+RDF terms serialised by rdflib (``Term.n3()``) into a ``VALUES`` block that opens the query's
+top-level group, never by pasting user text into the query. (Oxigraph's own SEP-0007
+substitutions were measured to join after evaluation, so a ``FILTER`` cannot see them, and
+rdflib's ``initBindings`` behave differently inside sub-queries; one mechanism gives both
+stores the same semantics.)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.term import Identifier, Node, Variable
+from rdflib.term import Node
 
 from neuromech.errors import SourceSyntaxError
 from neuromech.namespaces import INFERRED_GRAPH
@@ -55,18 +60,6 @@ class Store(Protocol):
         """Number of quads held."""
 
 
-def _to_ox(term: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
-
-
 def _from_ox(term: object) -> Term | None:
     if term is None:
         return None
@@ -82,6 +75,48 @@ def _from_ox(term: object) -> Term | None:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def _top_level_brace(query: str) -> int:
+    """Return the index of the ``{`` opening the top-level WHERE group of a SELECT/ASK query."""
+    index, length = 0, len(query)
+    while index < length:
+        char = query[index]
+        if char == "#":
+            newline = query.find("\n", index)
+            index = length if newline < 0 else newline + 1
+            continue
+        if char in "\"'":
+            index += 1
+            while index < length and query[index] != char:
+                index += 2 if query[index] == "\\" else 1
+        elif char == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", query[index:]):
+            index = query.index(">", index)
+        elif char == "{":
+            return index
+        index += 1
+    raise SourceSyntaxError("query has no WHERE group to bind parameters into")
+
+
+def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
+    """Return ``query`` with ``bindings`` as a VALUES block opening its top-level group.
+
+    Each value is an rdflib term serialised with ``n3()``, which escapes quotes, backslashes
+    and newlines in literals; IRIs must already be validated (:func:`neuromech.terms.parse_iri`).
+    Variable names must be plain SPARQL names.
+    """
+    if not bindings:
+        return query
+    for name in bindings:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"invalid variable name {name!r}")
+        term = bindings[name]
+        if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
+            raise ValueError(f"malformed IRI for ?{name}: {str(term)!r}")
+    names = " ".join(f"?{name}" for name in bindings)
+    values = " ".join(term.n3() for term in bindings.values())
+    brace = _top_level_brace(query)
+    return f"{query[: brace + 1]}\n  VALUES ({names}) {{ ({values}) }}\n{query[brace + 1 :]}"
 
 
 def _syntax_error(query: str, err: Exception) -> SourceSyntaxError:
@@ -110,11 +145,8 @@ class OxigraphStore:
         self._store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> object:
-        substitutions = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
         try:
-            return self._store.query(
-                query, use_default_graph_as_union=True, substitutions=substitutions or None
-            )
+            return self._store.query(with_values(query, bindings), use_default_graph_as_union=True)
         except SyntaxError as err:
             raise _syntax_error(query, err) from err
 
@@ -179,9 +211,8 @@ class RdflibStore:
             target.add(triple)
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> object:
-        init: dict[str | Variable, Identifier] = {Variable(k): v for k, v in (bindings or {}).items()}
         try:
-            return self._dataset.query(query, initBindings=init)
+            return self._dataset.query(with_values(query, bindings))
         except Exception as err:  # pyparsing raises ParseException, not SyntaxError
             if type(err).__name__ in {"ParseException", "ParseSyntaxException"}:
                 raise _syntax_error(query, err) from err
@@ -194,11 +225,6 @@ class RdflibStore:
         rows: list[tuple[Term | None, ...]] = []
         for row in result:  # type: ignore[attr-defined]
             rows.append(tuple(_as_term(row[v]) for v in range(len(variables))))
-        # rdflib keeps initBindings variables out of the projection's values; restore them
-        if bindings:
-            for index, name in enumerate(variables):
-                if name in bindings:
-                    rows = [(*r[:index], r[index] or bindings[name], *r[index + 1 :]) for r in rows]
         return ResultTable(variables, rows)
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> Graph:
