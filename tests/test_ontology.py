@@ -36,10 +36,32 @@ def tbox(repo: ProjectPaths) -> Graph:
 
 def test_ontology_declares_the_required_classes(tbox: Graph) -> None:
     required = [
-        "Construct", "BrainRegion", "Circuit", "Neuromodulator", "Neurotransmitter", "Neuropeptide", "Hormone",
-        "ImmuneMolecule", "Receptor", "Gene", "GeneticVariant", "Disorder", "State", "Population", "Species",
-        "Task", "Method", "Intervention", "Drug", "Psychotherapy", "Neuromodulation", "Study", "Review",
-        "Finding", "Mechanism", "MechanismStep",
+        "Construct",
+        "BrainRegion",
+        "Circuit",
+        "Neuromodulator",
+        "Neurotransmitter",
+        "Neuropeptide",
+        "Hormone",
+        "ImmuneMolecule",
+        "Receptor",
+        "Gene",
+        "GeneticVariant",
+        "Disorder",
+        "State",
+        "Population",
+        "Species",
+        "Task",
+        "Method",
+        "Intervention",
+        "Drug",
+        "Psychotherapy",
+        "Neuromodulation",
+        "Study",
+        "Review",
+        "Finding",
+        "Mechanism",
+        "MechanismStep",
     ]
     missing = [name for name in required if (NM[name], RDF.type, OWL.Class) not in tbox]
     assert missing == []
@@ -95,6 +117,7 @@ def test_real_graph_is_consistent_under_hermit(repo: ProjectPaths) -> None:
     ],
 )
 def test_hermit_rejects_inconsistent_data(mini: ProjectPaths, description: str, turtle: str) -> None:
+    assert description  # the reason this data is inconsistent, shown in the test id
     graph = load_project(mini).graph
     prefixes = (
         "@prefix nm: <https://w3id.org/neuromech/> . @prefix nme: <https://w3id.org/neuromech/entity/> . "
@@ -106,7 +129,9 @@ def test_hermit_rejects_inconsistent_data(mini: ProjectPaths, description: str, 
 
 
 @pytest.mark.slow
-def test_rules_derive_what_hermit_entails_for_implicates(mini: ProjectPaths, mini_kg: KnowledgeGraph, tmp_path: Path) -> None:
+def test_rules_derive_what_hermit_entails_for_implicates(
+    mini: ProjectPaths, mini_kg: KnowledgeGraph, tmp_path: Path
+) -> None:
     """The SPARQL rules and the OWL property chains agree on condition -> entity edges."""
     import owlready2
 
@@ -123,10 +148,7 @@ def test_rules_derive_what_hermit_entails_for_implicates(mini: ProjectPaths, min
         for prop in (NM.implicates, NM.implicates_partner)
         for s, o in world[str(prop)].get_relations()
     }
-    derived = {
-        (str(s), str(o))
-        for s, o in mini_kg.store.to_graph().subject_objects(NM.implicates)
-    }
+    derived = {(str(s), str(o)) for s, o in mini_kg.store.to_graph().subject_objects(NM.implicates)}
     world.close()
     assert derived == entailed
     # the null result fixture-0003 (stress hormone, no difference) implicates nothing in self-injury

@@ -17,7 +17,7 @@ from neuromech.errors import ValidationFailed
 from neuromech.namespaces import NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.resolve import Resolver
-from neuromech.store import OxigraphStore
+from neuromech.store import OxigraphStore, ResultTable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class KnowledgeGraph:
             self._resolver = Resolver.from_store(self.store)
         return self._resolver
 
-    def query(self, name: str, values: dict[str, str] | None = None) -> queries.ResultTable:
+    def query(self, name: str, values: dict[str, str] | None = None) -> ResultTable:
         """Run the stored query ``name`` with ``values`` (text, resolved and bound as terms)."""
         stored = queries.get_query(self.catalogue, name)
         return queries.run_query(self.store, stored, values or {}, self.resolver)
@@ -71,9 +71,7 @@ class BuildResult:
 def _counts(graph: Graph) -> dict[str, object]:
     by_class = Counter(compress(str(o)) for o in graph.objects(None, RDF.type) if str(o).startswith(str(NM)))
     by_review = Counter(
-        compress(str(r))
-        for f in graph.subjects(RDF.type, NM.Finding)
-        for r in graph.objects(f, NM.from_review)
+        compress(str(r)) for f in graph.subjects(RDF.type, NM.Finding) for r in graph.objects(f, NM.from_review)
     )
     return {"by_class": dict(sorted(by_class.items())), "findings_by_review": dict(sorted(by_review.items()))}
 

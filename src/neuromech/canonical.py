@@ -124,9 +124,7 @@ def serialise(graph: Graph, header: str = "") -> str:
     used: set[str] = set()
     blocks: list[str] = []
     for subject in sorted(set(graph.subjects()), key=lambda s: _natural_key(str(s))):
-        predicates = sorted(
-            set(graph.predicates(subject)), key=lambda p: (_RANK.get(str(p), len(_RANK)), str(p))
-        )
+        predicates = sorted(set(graph.predicates(subject)), key=lambda p: (_RANK.get(str(p), len(_RANK)), str(p)))
         lines = []
         for predicate in predicates:
             objects = sorted(graph.objects(subject, predicate), key=_object_key)

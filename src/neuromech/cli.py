@@ -14,7 +14,7 @@ from neuromech.build import build, open_graph, validate_project
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
 from neuromech.mechanisms import shared_mechanisms
 from neuromech.paths import ProjectPaths, project
-from neuromech.report import FORMATS, render_rows, render_table
+from neuromech.report import FORMATS, cell, render_rows, render_table
 
 Handler = Callable[[argparse.Namespace, ProjectPaths], int]
 
@@ -34,7 +34,10 @@ def _cmd_validate(args: argparse.Namespace, paths: ProjectPaths) -> int:
     extra = [p.resolve() for p in args.paths if not p.resolve().is_relative_to(paths.data_dir)]
     report = validate_project(paths, extra)
     if args.paths:
-        wanted = {str(p.resolve().relative_to(paths.root)) if p.resolve().is_relative_to(paths.root) else str(p.resolve()) for p in args.paths}
+        wanted = {
+            str(p.resolve().relative_to(paths.root)) if p.resolve().is_relative_to(paths.root) else str(p.resolve())
+            for p in args.paths
+        }
         report = type(report)(
             conforms=not [v for v in report.violations if v.file in wanted],
             violations=[v for v in report.violations if v.file in wanted],
@@ -79,10 +82,16 @@ def _cmd_findings(args: argparse.Namespace, paths: ProjectPaths) -> int:
     values = {k: v for k, v in (("condition", args.condition), ("entity", args.entity), ("review", args.review)) if v}
     table = kg.query("findings", values)
     if args.format == "table":
-        columns = ["finding", "condition_label", "measured_label", "partner_label", "measure_label", "direction_label", "cited_study"]
+        columns = [
+            "finding",
+            "condition_label",
+            "measured_label",
+            "partner_label",
+            "measure_label",
+            "direction_label",
+            "cited_study",
+        ]
         index = [table.variables.index(c) for c in columns]
-        from neuromech.report import cell
-
         rows = [[cell(row[i]) for i in index] for row in table.rows]
         print(render_rows(columns, rows, "table"))
     else:
@@ -101,7 +110,11 @@ def _cmd_shared(args: argparse.Namespace, paths: ProjectPaths) -> int:
             for f in findings:
                 rows.append([item.kind, item.label, side, f.finding, f.measure, f.direction, f.partner, f.cited_study])
     print(f"A = {report.a_label} ({report.a}); B = {report.b_label} ({report.b}); {len(report.shared)} shared entities")
-    print(render_rows(["kind", "entity", "side", "finding", "measure", "direction", "partner", "cited study"], rows, args.format))
+    print(
+        render_rows(
+            ["kind", "entity", "side", "finding", "measure", "direction", "partner", "cited study"], rows, args.format
+        )
+    )
     return 0
 
 
@@ -130,7 +143,9 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     formats = argparse.ArgumentParser(add_help=False)
     formats.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
 
-    parser = argparse.ArgumentParser(prog="neuromech", description="NeuroMech KG command-line interface", parents=[common])
+    parser = argparse.ArgumentParser(
+        prog="neuromech", description="NeuroMech KG command-line interface", parents=[common]
+    )
     parser.add_argument("--version", action="version", version=f"neuromech {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     handlers: dict[str, Handler] = {}
@@ -169,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser, handlers = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s", stream=sys.stderr
+    )
     key = f"curate {args.curate_command}" if args.command == "curate" else args.command
     try:
         return handlers[key](args, project(args.root))

@@ -62,15 +62,15 @@ def check_quotes(graph: Graph, seeds_dir: Path) -> QuoteReport:
         if not isinstance(review, URIRef) or not isinstance(quote, Literal):
             continue
         if review not in texts:
-            name = next(iter(graph.objects(review, NM.source_file)), None)
-            if name is None:
+            source = next(iter(graph.objects(review, NM.source_file)), None)
+            if source is None:
                 raise UsageError(f"review {compress(str(review))} has no nm:source_file")
-            path = seeds_dir / str(name)
+            path = seeds_dir / str(source)
             if not path.is_file():
                 raise UsageError(f"source file {path} of review {compress(str(review))} not found")
-            texts[review] = (str(name), normalise(path.read_text(encoding="utf-8")))
+            texts[review] = (str(source), normalise(path.read_text(encoding="utf-8")))
         checked += 1
-        name, text = texts[review]
+        file_name, text = texts[review]
         if normalise(str(quote)) not in text:
-            problems.append(QuoteProblem(compress(str(node)), compress(str(review)), name, str(quote)))
+            problems.append(QuoteProblem(compress(str(node)), compress(str(review)), file_name, str(quote)))
     return QuoteReport(checked, problems)

@@ -94,16 +94,25 @@ def publish_directory(files: Mapping[str, str | bytes], target: Path) -> list[Pa
 
 
 # list-valued columns and their separator: GROUP_CONCAT order is undefined, so parts are sorted
-_LISTS = {"condition_ids": "|", "entity_ids": "|", "partner_ids": "|", "context": "; ", "method": "|", "cited_study": "|"}
+# (separator in the query result, separator in the file); findings.rq joins context parts
+# with " ;; " because notes may themselves contain "; "
+_LISTS = {
+    "condition_ids": ("|", "|"),
+    "entity_ids": ("|", "|"),
+    "partner_ids": ("|", "|"),
+    "context": (" ;; ", "; "),
+    "method": ("|", "|"),
+    "cited_study": ("|", "|"),
+}
 
 
-def _cell(value: object, as_curie: bool, separator: str | None) -> str:
+def _cell(value: object, as_curie: bool, separators: tuple[str, str] | None) -> str:
     """Format one cell: CURIEs for IRIs, list parts sorted, no tabs or newlines."""
     if value is None:
         return ""
     text = " ".join(str(value).split())
-    if separator:
-        text = separator.join(sorted(text.split(separator)))
+    if separators:
+        text = separators[1].join(sorted(text.split(separators[0])))
     if as_curie:
         text = "|".join(compress(part) for part in text.split("|"))
     return text

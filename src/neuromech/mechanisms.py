@@ -107,6 +107,4 @@ def shared_mechanisms(kg: KnowledgeGraph, a: str, b: str) -> SharedReport:
                 findings_b=[summaries[f] for f in sorted(_text(row["findings_b"]).split("|")) if f in summaries],
             )
         )
-    return SharedReport(
-        compress(str(node_a)), _label(kg, node_a), compress(str(node_b)), _label(kg, node_b), shared
-    )
+    return SharedReport(compress(str(node_a)), _label(kg, node_a), compress(str(node_b)), _label(kg, node_b), shared)

@@ -73,7 +73,7 @@ class ProjectPaths:
         return sorted(self.data_dir.rglob("*.ttl"))
 
     def ontology_files(self) -> list[Path]:
-        """The TBox followed by the import modules, sorted."""
+        """Return the TBox followed by the import modules, sorted."""
         return [self.ontology, *sorted(self.imports_dir.glob("*.ttl"))]
 
     def shape_files(self) -> list[Path]:

@@ -9,8 +9,9 @@ A header is a block of ``#`` comment lines at the top of the file::
     # param: ?limit integer default=100 -- at most this many rows
     # tags: findings, condition
 
-Parameter types: ``entity`` (a label, CURIE or IRI resolved against the graph), ``iri``
-(an IRI or CURIE), ``string`` and ``integer``. Values are substituted as RDF terms
+Parameter types: ``entity`` (a label, CURIE or IRI resolved against the graph; written
+``entity:Condition`` to accept only nodes of class ``nm:Condition``), ``iri`` (an IRI or
+CURIE), ``string`` and ``integer``. Values are substituted as RDF terms
 (SEP-0007 / ``initBindings``); a parameter left out stays an unbound variable.
 """
 
@@ -22,13 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neuromech.errors import SourceSyntaxError, UsageError
+from neuromech.namespaces import NM
+from neuromech.report import cell
 from neuromech.resolve import Resolver
 from neuromech.store import ResultTable, Store, Term
 from neuromech.terms import parse_iri, parse_literal
 
 PARAM_TYPES = ("entity", "iri", "string", "integer")
+_NOUNS = {"Condition": "condition", "MechanisticEntity": "entity", "Method": "method", "Study": "study"}
 _PARAM = re.compile(
-    r"^\?(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)\s+(?P<need>required|optional|default=\S+)"
+    r"^\?(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)(?::(?P<kind>[A-Z]\w*))?\s+(?P<need>required|optional|default=\S+)"
     r"(?:\s+--\s*(?P<doc>.*))?$"
 )
 _HEADER = re.compile(r"^#\s*(?P<key>summary|description|param|tags):\s*(?P<value>.*)$")
@@ -41,6 +45,7 @@ class Parameter:
     name: str
     type: str
     required: bool
+    kind: str | None
     default: str | None
     doc: str
 
@@ -103,6 +108,7 @@ def parse_query_file(path: Path) -> StoredQuery:
             Parameter(
                 name=match["name"],
                 type=match["type"],
+                kind=match["kind"],
                 required=need == "required",
                 default=need.split("=", 1)[1] if need.startswith("default=") else None,
                 doc=(match["doc"] or "").strip(),
@@ -145,9 +151,7 @@ def get_query(catalogue: Mapping[str, StoredQuery], name: str) -> StoredQuery:
     return catalogue[name]
 
 
-def bind_parameters(
-    query: StoredQuery, values: Mapping[str, str], resolver: Resolver | None = None
-) -> dict[str, Term]:
+def bind_parameters(query: StoredQuery, values: Mapping[str, str], resolver: Resolver | None = None) -> dict[str, Term]:
     """Turn user-supplied text values into RDF terms according to the query's header.
 
     Raises:
@@ -167,7 +171,9 @@ def bind_parameters(
             if resolver is None:
                 bindings[param.name] = parse_iri(raw, what)
             else:
-                bindings[param.name] = resolver.resolve(raw, what=what)
+                kind = NM[param.kind] if param.kind else None
+                noun = _NOUNS.get(param.kind or "", "name")
+                bindings[param.name] = resolver.resolve(raw, kind, f"{noun} (parameter {param.name!r})")
         elif param.type == "iri":
             bindings[param.name] = parse_iri(raw, what)
         else:
@@ -185,3 +191,50 @@ def run_query(
     bindings = bind_parameters(query, values or {}, resolver)
     return store.select(query.text, bindings)
 
+
+def normalised_rows(table: ResultTable) -> list[tuple[str, ...]]:
+    """Return result rows as text (IRIs as CURIEs, ``|`` and `` ;; `` lists sorted), for comparisons.
+
+    ``GROUP_CONCAT`` leaves the order of the joined values undefined, so list parts are sorted.
+    """
+
+    def text(term: Term | None) -> str:
+        value = cell(term)
+        for separator in (" ;; ", "|"):
+            value = separator.join(sorted(value.split(separator)))
+        return value
+
+    return [tuple(text(term) for term in row) for row in table.rows]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Expected rows of a stored query for given parameters (``queries/expected/*.tsv``)."""
+
+    path: Path
+    params: dict[str, str]
+    columns: list[str]
+    rows: list[tuple[str, ...]]
+
+
+def read_expectation(path: Path) -> Expectation:
+    """Read an expectation file: ``# param NAME=VALUE`` lines, a TSV header, then rows."""
+    params: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = []
+    for line in lines:
+        if line.startswith("# param "):
+            name, _, value = line[len("# param ") :].partition("=")
+            params[name] = value
+        elif line.startswith("#") or not line.strip():
+            continue
+        else:
+            body.append(line)
+    if not body:
+        raise SourceSyntaxError(f"{path}: expectation has no header line")
+    columns = body[0].split("\t")
+    rows = [tuple(line.split("\t")) for line in body[1:]]
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(columns):
+            raise SourceSyntaxError(f"{path}: row {number} has {len(row)} cells, header has {len(columns)}")
+    return Expectation(path, params, columns, rows)

@@ -75,7 +75,7 @@ def check_consistency(graph: Graph) -> list[str]:
     Raises:
         InconsistentOntology: when HermiT finds the ontology plus data inconsistent.
     """
-    import owlready2  # slow import (starts nothing, but loads a large module); only here
+    import owlready2  # noqa: PLC0415 -- heavy import, only needed by `build`, not by query commands
 
     with tempfile.TemporaryDirectory(prefix="neuromech-hermit-") as tmp:
         path = Path(tmp) / "neuromech.nt"

@@ -7,9 +7,10 @@ import io
 import json
 import unicodedata
 
+from rdflib import URIRef
+
 from neuromech.namespaces import compress
 from neuromech.store import ResultTable, Term
-from rdflib import URIRef
 
 FORMATS = ("table", "csv", "tsv", "json")
 

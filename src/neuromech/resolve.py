@@ -1,5 +1,8 @@
-"""Resolve what a user types (a label in English or Chinese, a CURIE, an IRI, or an external
-CURIE such as ``HP:0100716``) to the graph node it names."""
+"""Resolve what a user types to the graph node it names.
+
+A name is a label in English or Chinese, a synonym, a CURIE, an IRI, or an external CURIE such
+as ``HP:0100716`` that an entity is mapped to.
+"""
 
 from __future__ import annotations
 
@@ -66,11 +69,13 @@ class Resolver:
             candidates = {c for c in candidates if kind in self.kinds.get(c, set())}
         if len(candidates) == 1:
             return next(iter(candidates))
-        kind_text = f" {compress(str(kind))}" if kind is not None else ""
         if not candidates:
-            suggestions = difflib.get_close_matches(_normalise(text), list(self.by_name), n=3)
+            names = [
+                n for n, nodes in self.by_name.items() if kind is None or any(kind in self.kinds[x] for x in nodes)
+            ]
+            suggestions = difflib.get_close_matches(_normalise(text), names, n=3)
             hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-            raise UsageError(f"unknown {what}{kind_text}: {text!r}{hint}")
+            raise UsageError(f"unknown {what}: {text!r}{hint}")
         listed = ", ".join(sorted(compress(str(c)) for c in candidates))
         raise UsageError(f"ambiguous {what} {text!r}: matches {listed}; give one of these CURIEs")
 

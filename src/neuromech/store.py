@@ -57,7 +57,7 @@ class Store(Protocol):
         """Add triples, to the inferred named graph when ``inferred`` is true."""
 
     def __len__(self) -> int:
-        """Number of quads held."""
+        """Return the number of quads held."""
 
 
 def _from_ox(term: object) -> Term | None:
@@ -98,6 +98,25 @@ def _top_level_brace(query: str) -> int:
     raise SourceSyntaxError("query has no WHERE group to bind parameters into")
 
 
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _sparql_term(term: Term) -> str:
+    """Serialise a term for a VALUES block, escaping every character SPARQL strings escape.
+
+    ``Literal.n3()`` leaves tabs raw, and rdflib's query parser expands raw tabs to spaces,
+    so literals are escaped here (ECHAR) to reach both stores unchanged.
+    """
+    if isinstance(term, Literal):
+        body = "".join(_STRING_ESCAPES.get(ch, ch) for ch in str(term))
+        if term.language:
+            return f'"{body}"@{term.language}'
+        if term.datatype and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+            return f'"{body}"^^<{term.datatype}>'
+        return f'"{body}"'
+    return term.n3()
+
+
 def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
     """Return ``query`` with ``bindings`` as a VALUES block opening its top-level group.
 
@@ -114,7 +133,7 @@ def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
         if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
             raise ValueError(f"malformed IRI for ?{name}: {str(term)!r}")
     names = " ".join(f"?{name}" for name in bindings)
-    values = " ".join(term.n3() for term in bindings.values())
+    values = " ".join(_sparql_term(term) for term in bindings.values())
     brace = _top_level_brace(query)
     return f"{query[: brace + 1]}\n  VALUES ({names}) {{ ({values}) }}\n{query[brace + 1 :]}"
 
@@ -186,7 +205,7 @@ class OxigraphStore:
         return graph
 
     def __len__(self) -> int:
-        """Number of quads held."""
+        """Return the number of quads held."""
         return len(self._store)
 
 
@@ -236,7 +255,7 @@ class RdflibStore:
         return graph
 
     def __len__(self) -> int:
-        """Number of triples held."""
+        """Return the number of triples held."""
         return len(self._dataset)
 
 
@@ -248,10 +267,11 @@ def _as_term(node: Node | None) -> Term | None:
 
 def make_store(kind: str, graph: Graph) -> OxigraphStore | RdflibStore:
     """Create a store of ``kind`` (``oxigraph`` or ``rdflib``) holding ``graph``."""
-    factories = {"oxigraph": OxigraphStore.from_graph, "rdflib": RdflibStore.from_graph}
-    if kind not in factories:
-        raise ValueError(f"unknown store {kind!r}; choose one of {sorted(factories)}")
-    return factories[kind](graph)
+    if kind == "oxigraph":
+        return OxigraphStore.from_graph(graph)
+    if kind == "rdflib":
+        return RdflibStore.from_graph(graph)
+    raise ValueError(f"unknown store {kind!r}; choose one of {list(STORE_KINDS)}")
 
 
 STORE_KINDS: Sequence[str] = ("oxigraph", "rdflib")

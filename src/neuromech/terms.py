@@ -48,7 +48,7 @@ def looks_like_reference(text: str) -> bool:
     if candidate.startswith("<") or "://" in candidate:
         return True
     match = _CURIE.match(candidate)
-    return bool(match) and match.group(1) in CONVERTER.prefix_map
+    return match is not None and match.group(1) in CONVERTER.prefix_map
 
 
 def parse_literal(text: str, datatype: str, what: str = "value") -> Literal:

@@ -1,0 +1,54 @@
+# NeuroMech KG — every task a newcomer needs, from a fresh clone.
+#   make run    set up and build the graph into dist/ (the main job)
+#   make test   set up and run lint, type checks and the test suite (what CI runs)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup system-deps build lint typecheck pytest fmt validate bench clean
+
+run: setup build
+
+test: setup lint typecheck pytest
+
+# HermiT (through owlready2) needs a Java runtime; install Debian's when none is on PATH.
+system-deps:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for HermiT (default-jre-headless)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq default-jre-headless; }
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: system-deps $(STAMP)
+
+build:
+	$(BIN)/neuromech build --verbose
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest
+
+fmt: setup
+	$(BIN)/neuromech fmt
+
+validate: setup
+	$(BIN)/neuromech validate
+
+bench: setup
+	$(BIN)/python benchmarks/bench_stores.py
+
+clean:
+	rm -rf dist $(VENV) .pytest_cache .mypy_cache .ruff_cache
