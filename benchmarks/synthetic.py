@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib.namespace import RDF, RDFS, XSD
 
 from neuromech.namespaces import NM, NME, NMF, NMR, NMS, OBO, bind_prefixes
@@ -60,8 +60,3 @@ def synthetic_graph(findings: int, seed: int = 7) -> Graph:
         graph.add((study, RDF.type, NM.Study))
         graph.add((study, NM.citation_text, Literal(f"Study {study[-4:]}")))
     return graph
-
-
-def first_condition(graph: Graph) -> URIRef:
-    """Return the most studied synthetic condition."""
-    return NME["condition-0"]
