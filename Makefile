@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 setup: system-deps $(STAMP)
 
 build:
-	$(BIN)/neuromech build --verbose
+	$(BIN)/neuromech build
 
 lint:
 	$(BIN)/ruff check src tests benchmarks

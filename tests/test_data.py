@@ -4,6 +4,7 @@ Each check reports every bad record at once, parametrised per file where that he
 
 from __future__ import annotations
 
+import copy
 import gzip
 import re
 from pathlib import Path
@@ -23,6 +24,15 @@ from .conftest import EXTERNAL, ROOT, SEEDS
 DATA_FILES = sorted((ROOT / "data").rglob("*.ttl"))
 MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 needs_shared = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/ is not beside this checkout")
+
+
+@pytest.fixture(scope="module")
+def data_graph() -> Graph:
+    """All curated data files merged (read-only: copy before changing it)."""
+    graph = Graph()
+    for path in DATA_FILES:
+        graph += parse_turtle(path)
+    return graph
 
 
 @pytest.mark.parametrize("path", DATA_FILES, ids=[p.name for p in DATA_FILES])
@@ -50,10 +60,8 @@ def test_serialiser_escapes_and_orders() -> None:
     assert isomorphic(graph, Graph().parse(data=text, format="turtle"))
 
 
-def test_every_referenced_node_is_defined() -> None:
-    graph = Graph()
-    for path in DATA_FILES:
-        graph += parse_turtle(path)
+def test_every_referenced_node_is_defined(data_graph: Graph) -> None:
+    graph = data_graph
     ours = (str(NMF), str(NMS), str(NMM), "https://w3id.org/neuromech/entity/", "https://w3id.org/neuromech/review/")
     dangling = sorted(
         {
@@ -65,10 +73,8 @@ def test_every_referenced_node_is_defined() -> None:
     assert dangling == []
 
 
-def test_finding_ids_are_unique_per_review_and_entities_labels_unique() -> None:
-    graph = Graph()
-    for path in DATA_FILES:
-        graph += parse_turtle(path)
+def test_entity_labels_are_unique_per_kind(data_graph: Graph) -> None:
+    graph = data_graph
     seen: dict[tuple[str, str], str] = {}
     duplicates = []
     for node, label in graph.subject_objects(URIRef("http://www.w3.org/2000/01/rdf-schema#label")):
@@ -83,20 +89,16 @@ def test_finding_ids_are_unique_per_review_and_entities_labels_unique() -> None:
 
 
 @needs_shared
-def test_every_quote_occurs_verbatim_in_its_review() -> None:
-    graph = Graph()
-    for path in DATA_FILES:
-        graph += parse_turtle(path)
+def test_every_quote_occurs_verbatim_in_its_review(data_graph: Graph) -> None:
+    graph = data_graph
     report = check_quotes(graph, SEEDS)
     assert report.checked >= 30
     assert [p.render() for p in report.problems] == []
 
 
 @needs_shared
-def test_check_quotes_reports_an_altered_quote() -> None:
-    graph = Graph()
-    for path in DATA_FILES:
-        graph += parse_turtle(path)
+def test_check_quotes_reports_an_altered_quote(data_graph: Graph) -> None:
+    graph = copy.deepcopy(data_graph)
     finding = NMF["nssi-0002"]
     quote = graph.value(finding, NM.quote)
     graph.set((finding, NM.quote, type(quote)(str(quote).replace("杏仁核", "海马"), lang="zh")))
@@ -172,10 +174,8 @@ def _external_curie(iri: str) -> str | None:
 
 
 @needs_shared
-def test_every_mapped_external_id_exists_in_the_external_files(external_ids: dict[str, str]) -> None:
-    graph = Graph()
-    for path in DATA_FILES:
-        graph += parse_turtle(path)
+def test_every_mapped_external_id_exists_in_the_external_files(data_graph: Graph, external_ids: dict[str, str]) -> None:
+    graph = data_graph
     unknown = []
     checked = 0
     for predicate in (*MAPPINGS, NM.has_evidence_type, NM.default_evidence_type):

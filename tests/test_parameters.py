@@ -64,13 +64,20 @@ _BENIGN_CACHE: dict[str, object] = {}
 
 def _check(name: str, value: str) -> None:
     query = CATALOGUE[name]
+    benign = {p.name: Literal("benign") for p in query.parameters}
     if name not in _BENIGN_CACHE:
-        _BENIGN_CACHE[name] = _structure(query, {p.name: Literal("benign") for p in query.parameters})[0]
+        _BENIGN_CACHE[name] = _structure(query, benign)
+    benign_algebra, benign_rows = _BENIGN_CACHE[name]  # type: ignore[misc]
     hostile = {p.name: Literal(value) for p in query.parameters}
     algebra, rows = _structure(query, hostile)
-    assert algebra == _BENIGN_CACHE[name]
-    # the VALUES block holds exactly the terms given, unchanged
-    assert rows == [{Variable(k): v for k, v in hostile.items()}]
+    assert algebra == benign_algebra
+    # the injected VALUES row holds exactly the terms given, unchanged; the query's own
+    # VALUES blocks (if any) are untouched
+    ours = {Variable(k): v for k, v in hostile.items()}
+    assert ours in rows
+    assert [r for r in rows if r != ours] == [
+        r for r in benign_rows if r != {Variable(k): v for k, v in benign.items()}
+    ]
 
 
 @pytest.mark.parametrize("fragment", FRAGMENTS)
@@ -121,7 +128,7 @@ def test_hostile_label_is_an_unknown_name_not_an_injection(mini_kg: KnowledgeGra
 def test_values_block_binds_terms_as_given(mini_kg: KnowledgeGraph) -> None:
     text = with_values(CATALOGUE["findings"].text, {"review": URIRef("https://w3id.org/neuromech/review/fixture")})
     assert "VALUES (?review) { (<https://w3id.org/neuromech/review/fixture>) }" in text
-    assert len(mini_kg.store.select(text).rows) == 6
+    assert len(mini_kg.store.select(text).rows) == 7  # fixture-0001 … fixture-0007
 
 
 def test_unknown_and_missing_parameters_are_usage_errors() -> None:

@@ -90,9 +90,11 @@ def build(paths: ProjectPaths, check_reasoner: bool = True, progress: bool = Tru
     """
     timings: dict[str, float] = {}
 
+    steps = iter(range(1, 6))
+
     def step(name: str) -> float:
         if progress:
-            log.info("%s ...", name)
+            log.info("[%d/5] %s ...", next(steps), name)
         return time.perf_counter()
 
     started = step("load")
@@ -108,8 +110,8 @@ def build(paths: ProjectPaths, check_reasoner: bool = True, progress: bool = Tru
         raise ValidationFailed(report.render())
 
     unsatisfiable: list[str] = []
+    started = step("reason (HermiT consistency)" if check_reasoner else "reason (HermiT skipped: --no-reasoner)")
     if check_reasoner:
-        started = step("reason (HermiT consistency)")
         unsatisfiable = reasoning.check_consistency(source.graph)
         timings["hermit"] = time.perf_counter() - started
 

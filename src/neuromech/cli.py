@@ -184,9 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser, handlers = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s", stream=sys.stderr
-    )
+    # build reports its steps (it takes seconds); other commands only with --verbose
+    chatty = args.verbose or args.command == "build"
+    logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(message)s", stream=sys.stderr)
     key = f"curate {args.curate_command}" if args.command == "curate" else args.command
     try:
         return handlers[key](args, project(args.root))
