@@ -31,6 +31,7 @@ VALUES = {
     "a": "https://w3id.org/neuromech/entity/condition-0",
     "b": "https://w3id.org/neuromech/entity/condition-1",
     "entity": "https://w3id.org/neuromech/entity/entity-0",
+    "region": "https://w3id.org/neuromech/entity/entity-0",
     "method": "https://w3id.org/neuromech/entity/task-fmri",
     "study": "https://w3id.org/neuromech/study/synthetic-1",
 }
