@@ -12,6 +12,7 @@ from pathlib import Path
 from neuromech import __version__, canonical, curation, queries
 from neuromech.build import build, open_graph, validate_project
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
+from neuromech.loading import load_project
 from neuromech.mechanisms import shared_mechanisms
 from neuromech.paths import ProjectPaths, project
 from neuromech.report import FORMATS, cell, render_rows, render_table
@@ -34,13 +35,9 @@ def _cmd_validate(args: argparse.Namespace, paths: ProjectPaths) -> int:
     extra = [p.resolve() for p in args.paths if not p.resolve().is_relative_to(paths.data_dir)]
     report = validate_project(paths, extra)
     if args.paths:
-        wanted = {
-            str(p.resolve().relative_to(paths.root)) if p.resolve().is_relative_to(paths.root) else str(p.resolve())
-            for p in args.paths
-        }
-        report = type(report)(
-            conforms=not [v for v in report.violations if v.file in wanted],
-            violations=[v for v in report.violations if v.file in wanted],
+        named = [p.resolve() for p in args.paths]
+        report = report.for_files(
+            {str(p.relative_to(paths.root)) if p.is_relative_to(paths.root) else str(p) for p in named}
         )
     if not report.conforms:
         raise ValidationFailed(report.render())
@@ -128,8 +125,7 @@ def _cmd_fmt(args: argparse.Namespace, paths: ProjectPaths) -> int:
 
 
 def _cmd_check_quotes(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    kg_source = open_graph(paths).source.graph
-    report = curation.check_quotes(kg_source, args.seeds or paths.seeds_dir)
+    report = curation.check_quotes(load_project(paths).graph, args.seeds or paths.seeds_dir)
     for problem in report.problems:
         print(problem.render())
     print(f"{report.checked - len(report.problems)} of {report.checked} quotes found verbatim")

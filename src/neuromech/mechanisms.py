@@ -55,10 +55,12 @@ def _text(term: Term | None) -> str:
     return "" if term is None else str(term)
 
 
-def _summaries(kg: KnowledgeGraph) -> dict[str, FindingSummary]:
-    table = kg.store.select(get_query(kg.catalogue, "findings").text)
+def _summaries(kg: KnowledgeGraph, conditions: tuple[URIRef, ...]) -> dict[str, FindingSummary]:
+    """Summarise the findings on ``conditions`` with the stored ``findings`` query."""
+    query = get_query(kg.catalogue, "findings").text
+    rows = [row for condition in conditions for row in kg.store.select(query, {"condition": condition}).dicts()]
     out = {}
-    for row in table.dicts():
+    for row in rows:
         finding = _text(row["finding"])
         out[finding] = FindingSummary(
             finding=compress(finding),
@@ -95,7 +97,7 @@ def shared_mechanisms(kg: KnowledgeGraph, a: str, b: str) -> SharedReport:
     node_a = kg.resolver.resolve(a, NM.Condition, "condition")
     node_b = kg.resolver.resolve(b, NM.Condition, "condition")
     table = kg.store.select(get_query(kg.catalogue, "shared-mechanisms").text, {"a": node_a, "b": node_b})
-    summaries = _summaries(kg)
+    summaries = _summaries(kg, (node_a, node_b))
     shared = []
     for row in table.dicts():
         shared.append(

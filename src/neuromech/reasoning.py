@@ -9,7 +9,6 @@ test checks that on the real data they derive what HermiT derives.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,6 @@ from rdflib import Graph
 
 from neuromech.errors import InconsistentOntology
 from neuromech.store import OxigraphStore, Store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ stores the same semantics.)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,11 +33,6 @@ class ResultTable:
 
     variables: list[str]
     rows: list[tuple[Term | None, ...]]
-
-    def column(self, name: str) -> list[Term | None]:
-        """Return the values of one variable, in row order."""
-        index = self.variables.index(name)
-        return [row[index] for row in self.rows]
 
     def dicts(self) -> list[dict[str, Term | None]]:
         """Return the rows as dictionaries keyed by variable name."""
@@ -263,15 +258,3 @@ def _as_term(node: Node | None) -> Term | None:
     if node is None or isinstance(node, URIRef | Literal | BNode):
         return node
     raise TypeError(f"unsupported term {node!r}")
-
-
-def make_store(kind: str, graph: Graph) -> OxigraphStore | RdflibStore:
-    """Create a store of ``kind`` (``oxigraph`` or ``rdflib``) holding ``graph``."""
-    if kind == "oxigraph":
-        return OxigraphStore.from_graph(graph)
-    if kind == "rdflib":
-        return RdflibStore.from_graph(graph)
-    raise ValueError(f"unknown store {kind!r}; choose one of {list(STORE_KINDS)}")
-
-
-STORE_KINDS: Sequence[str] = ("oxigraph", "rdflib")

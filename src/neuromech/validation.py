@@ -55,6 +55,11 @@ class ValidationReport:
     conforms: bool
     violations: list[Violation]
 
+    def for_files(self, files: set[str]) -> ValidationReport:
+        """Return the report restricted to violations in ``files`` (as named in the report)."""
+        kept = [v for v in self.violations if v.file in files]
+        return ValidationReport(not kept, kept)
+
     def render(self) -> str:
         """Return every violation, then a one-line summary."""
         if self.conforms:
