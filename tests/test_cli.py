@@ -136,13 +136,54 @@ def test_shared_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "shared", "SI", "低落", "--root", str(root), "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert [s["entity"] for s in report["shared"]] == ["nme:almond"]
+    assert [(s["level"], s["match"], s["agreement"]) for s in report["shared"]] == [
+        ("nme:almond", "same entity", "same direction"),
+        ("nme:cingulate", "via hierarchy", "unknown"),
+    ]
     assert [f["finding"] for f in report["shared"][0]["findings_a"]] == ["nmf:fixture-0001", "nmf:fixture-0002"]
     assert [f["finding"] for f in report["shared"][0]["findings_b"]] == ["nmf:fixture-0004"]
+    assert [(s["statement_node"], s["check"]) for s in report["stated"]] == [
+        ("nmf:fixture-0008", "agrees"),
+        ("nmf:fixture-0009", "agrees"),
+    ]
     code, out, _ = run(capsys, "shared", "HP:0100716", "low mood", "--root", str(root))
     assert code == 0
     assert "almond" in out
     assert "nmf:fixture-0004" in out
+    assert "What the reviews state" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["explain", "SI", "cingulate"], "implicates within (through the hierarchy)"),
+        (["explain", "SI", "stress hormone"], "investigated only"),
+        (["similar", "SI", "--permutations", "20"], "low-mood"),
+        (["conflicts"], "explained by context"),
+        (["modules", "--condition", "SI"], "almond-cingulate coupling"),
+    ],
+)
+def test_reasoning_commands_on_fixture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    root = _project(tmp_path, MINI_DATA)
+    for fmt in ("table", "tsv", "json"):
+        code, out, err = run(capsys, *args, "--root", str(root), "--format", fmt)
+        assert code == 0, err
+        if fmt != "tsv":  # TSV holds the rows only; the verdict lines are part of table and JSON
+            assert expected in out
+        if fmt == "json":
+            assert isinstance(json.loads(out), dict)
+        if fmt == "tsv":
+            lines = out.splitlines()
+            assert len(lines[0].split("\t")) > 3
+            assert len(lines) > 1
+
+
+def test_similar_rejects_negative_permutations(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "similar", "NSSI", "--permutations", "-1")
+    assert code == 64
+    assert "--permutations" in err
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,15 @@ from pathlib import Path
 
 from neuromech import __version__, canonical, curation, queries
 from neuromech.build import build, open_graph, validate_project
+from neuromech.conflicts import find_conflicts
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
+from neuromech.explain import explain
 from neuromech.loading import load_project
 from neuromech.mechanisms import shared_mechanisms
+from neuromech.modules import exhibited_modules
 from neuromech.paths import ProjectPaths, project
-from neuromech.report import FORMATS, cell, render_rows, render_table
+from neuromech.report import FORMATS, Reportable, cell, render_rows, render_table
+from neuromech.similarity import similar_conditions
 
 Handler = Callable[[argparse.Namespace, ProjectPaths], int]
 
@@ -96,22 +100,65 @@ def _cmd_findings(args: argparse.Namespace, paths: ProjectPaths) -> int:
     return 0
 
 
+def _emit(report: Reportable, fmt: str, header: str = "") -> None:
+    if fmt == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if header and fmt == "table":
+        print(header)
+    columns, rows = report.to_rows()
+    print(render_rows(columns, rows, fmt))
+
+
 def _cmd_shared(args: argparse.Namespace, paths: ProjectPaths) -> int:
     report = shared_mechanisms(open_graph(paths), args.a, args.b)
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return 0
-    rows = []
-    for item in report.shared:
-        for side, findings in (("A", item.findings_a), ("B", item.findings_b)):
-            for f in findings:
-                rows.append([item.kind, item.label, side, f.finding, f.measure, f.direction, f.partner, f.cited_study])
-    print(f"A = {report.a_label} ({report.a}); B = {report.b_label} ({report.b}); {len(report.shared)} shared entities")
-    print(
-        render_rows(
-            ["kind", "entity", "side", "finding", "measure", "direction", "partner", "cited study"], rows, args.format
-        )
+    kinds = sorted({s.kind for s in report.shared})
+    _emit(
+        report,
+        args.format,
+        f"A = {report.a_label} ({report.a}); B = {report.b_label} ({report.b}); "
+        f"{len(report.shared)} shared levels ({', '.join(kinds) or 'none'})",
     )
+    if args.format == "table" and report.stated:
+        columns, rows = report.stated_rows()
+        print("\nWhat the reviews state about this pair, checked against the findings:")
+        print(render_rows(columns, rows, "table"))
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    report = explain(open_graph(paths), args.condition, args.entity)
+    header = f"{report.condition_label} -> {report.entity_label}: {report.link}"
+    if report.axioms:
+        header += "\nderived by:\n  " + "\n  ".join(report.axioms)
+    _emit(report, args.format, header)
+    return 0
+
+
+def _cmd_similar(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    if args.permutations < 0:
+        raise UsageError("--permutations must be 0 or more")
+    report = similar_conditions(
+        open_graph(paths), args.condition, permutations=args.permutations, seed=args.seed, top=args.top
+    )
+    _emit(
+        report,
+        args.format,
+        f"conditions ranked by mechanistic overlap with {report.label} ({report.condition}); "
+        f"{report.permutations} degree-preserving permutations, seed {report.seed}",
+    )
+    return 0
+
+
+def _cmd_conflicts(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    report = find_conflicts(open_graph(paths), args.condition)
+    _emit(report, args.format, f"conflicting findings ({report.condition}): {len(report.conflicts)} pairs")
+    return 0
+
+
+def _cmd_modules(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    report = exhibited_modules(open_graph(paths), args.condition)
+    _emit(report, args.format, f"mechanism modules exhibited ({report.condition})")
     return 0
 
 
@@ -162,9 +209,23 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--condition", help="condition label, CURIE or IRI")
     p.add_argument("--entity", help="entity label, CURIE or IRI")
     p.add_argument("--review", help="review CURIE, e.g. nmr:nssi")
-    p = add("shared", _cmd_shared, "entities implicated in both of two conditions, with evidence", formats)
+    p = add("shared", _cmd_shared, "what two conditions share, hierarchy- and direction-aware, with evidence", formats)
     p.add_argument("a", help="first condition (label, CURIE, IRI or external CURIE)")
     p.add_argument("b", help="second condition")
+    p = add(
+        "explain", _cmd_explain, "the findings, hierarchy steps and rules behind a condition -> entity link", formats
+    )
+    p.add_argument("condition", help="condition (label, CURIE, IRI or external CURIE)")
+    p.add_argument("entity", help="entity (region, molecule, gene, construct …)")
+    p = add("similar", _cmd_similar, "rank conditions by mechanistic overlap, with a permutation p-value", formats)
+    p.add_argument("condition", help="condition to compare the others with")
+    p.add_argument("--permutations", type=int, default=200, help="permuted graphs in the null (default: 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--top", type=int, default=5, help="heaviest shared entities listed per condition (default: 5)")
+    p = add("conflicts", _cmd_conflicts, "findings that disagree, and whether their contexts explain it", formats)
+    p.add_argument("--condition", help="only this condition")
+    p = add("modules", _cmd_modules, "mechanism modules each condition exhibits, with the findings", formats)
+    p.add_argument("--condition", help="only this condition")
     p = add("fmt", _cmd_fmt, "rewrite data files in canonical form")
     p.add_argument("paths", nargs="*", type=Path, help="files to format (default: all of data/)")
     p.add_argument("--check", action="store_true", help="only report files that are not canonical")

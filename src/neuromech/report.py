@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import unicodedata
+from typing import Protocol
 
 from rdflib import URIRef
 
@@ -13,6 +14,16 @@ from neuromech.namespaces import compress
 from neuromech.store import ResultTable, Term
 
 FORMATS = ("table", "csv", "tsv", "json")
+
+
+class Reportable(Protocol):
+    """A command's answer: a JSON-ready dictionary and a flat table."""
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the documented JSON form."""
+
+    def to_rows(self) -> tuple[list[str], list[list[str]]]:
+        """Return column names and string rows."""
 
 
 def cell(term: Term | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rdflib import URIRef
 
 from neuromech.errors import UsageError
-from neuromech.namespaces import compress
+from neuromech.namespaces import NM, compress
 from neuromech.store import Store
 from neuromech.terms import looks_like_reference, parse_iri
 
@@ -27,10 +27,17 @@ SELECT ?node ?kind ?name ?mapped WHERE {
                  nm:BrainRegion nm:Circuit nm:Neuromodulator nm:Neurotransmitter nm:Neuropeptide
                  nm:Hormone nm:ImmuneMolecule nm:Receptor nm:Gene nm:GeneticVariant nm:Construct
                  nm:Task nm:Method nm:Intervention nm:Drug nm:Psychotherapy nm:Neuromodulation
-                 nm:Review nm:Study nm:Species nm:Mechanism }
+                 nm:Review nm:Study nm:Species nm:Mechanism nm:MechanismModule }
   OPTIONAL { ?node rdfs:label|skos:altLabel|skos:prefLabel ?name }
   OPTIONAL { ?node skos:exactMatch|skos:closeMatch|skos:broadMatch|skos:narrowMatch ?mapped }
 }
+"""
+
+# A construct that a state evokes (social pain, evoked by social exclusion) is accepted where a
+# condition is asked for: the queries reach the states' findings through nm:counts_for.
+_EVOKED_QUERY = """
+PREFIX nm: <https://w3id.org/neuromech/>
+SELECT DISTINCT ?construct WHERE { ?state nm:evokes ?construct }
 """
 
 _EXACT = "exact"
@@ -56,6 +63,9 @@ class Resolver:
                 resolver.by_name[_normalise(str(name))].add(node)
             if isinstance(mapped, URIRef):
                 resolver.by_mapping[mapped].add(node)
+        for (construct,) in store.select(_EVOKED_QUERY).rows:
+            if isinstance(construct, URIRef):
+                resolver.kinds[construct].add(NM.Condition)
         return resolver
 
     def resolve(self, text: str, kind: URIRef | None = None, what: str = "name") -> URIRef:
