@@ -16,6 +16,7 @@ from neuromech.loading import load_project
 from neuromech.mechanisms import shared_mechanisms
 from neuromech.paths import ProjectPaths, project
 from neuromech.report import FORMATS, cell, render_rows, render_table
+from neuromech.site import build_site
 
 Handler = Callable[[argparse.Namespace, ProjectPaths], int]
 
@@ -115,6 +116,15 @@ def _cmd_shared(args: argparse.Namespace, paths: ProjectPaths) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    result = build_site(paths, args.out.resolve() if args.out else None)
+    print(
+        f"built the site in {result.target}: {result.pages} pages, {result.files} files, "
+        f"{result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s; open {result.target / 'index.html'}"
+    )
+    return 0
+
+
 def _cmd_fmt(args: argparse.Namespace, paths: ProjectPaths) -> int:
     targets = [p.resolve() for p in args.paths] or paths.data_files()
     result = canonical.format_files(targets, check=args.check)
@@ -165,6 +175,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = add("shared", _cmd_shared, "entities implicated in both of two conditions, with evidence", formats)
     p.add_argument("a", help="first condition (label, CURIE, IRI or external CURIE)")
     p.add_argument("b", help="second condition")
+    p = add("site", _cmd_site, "build the static, bilingual mechanism explorer into dist/site/")
+    p.add_argument("--out", type=Path, help="output folder (default: dist/site)")
     p = add("fmt", _cmd_fmt, "rewrite data files in canonical form")
     p.add_argument("paths", nargs="*", type=Path, help="files to format (default: all of data/)")
     p.add_argument("--check", action="store_true", help="only report files that are not canonical")
