@@ -307,13 +307,19 @@ def _query_examples(kg: KnowledgeGraph, expected_dir: Path) -> list[QueryExample
     """Describe each stored query and run it with the parameters of its real-data expectation."""
     out = []
     for query in kg.catalogue.values():
-        expectation = expected_dir / f"{query.name}.data.tsv"
-        params = read_expectation(expectation).params if expectation.is_file() else {}
-        try:
-            table = run_query(kg.store, query, params, kg.resolver)
-        except NeuroMechError as err:  # an expectation naming something no longer in the data
-            log.warning("query %s: example run failed: %s", query.name, err)
-            params, table = {}, None
+        # the parameters of its expectations (real data first, then the fixture); none if none is required
+        candidates = [read_expectation(p).params for p in sorted(expected_dir.glob(f"{query.name}.*.tsv"), key=_data_first)]
+        if not any(p.required for p in query.parameters):
+            candidates.append({})
+        params, table = {}, None
+        for candidate in candidates:
+            try:
+                table = run_query(kg.store, query, candidate, kg.resolver)
+            except NeuroMechError as err:  # an example naming something this graph does not hold
+                log.debug("query %s: example %s does not run here: %s", query.name, candidate, err)
+                continue
+            params = candidate
+            break
         rows = [[cell(term) for term in row] for row in table.rows] if table else []
         out.append(
             QueryExample(
@@ -333,6 +339,11 @@ def _query_examples(kg: KnowledgeGraph, expected_dir: Path) -> list[QueryExample
             )
         )
     return out
+
+
+def _data_first(path: Path) -> tuple[int, str]:
+    kind = path.name.split(".")[-2]
+    return (0 if kind == "data" else 1 if kind.startswith("data") else 2, path.name)
 
 
 def _need(required: bool, default: str | None) -> str:

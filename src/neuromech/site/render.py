@@ -45,6 +45,7 @@ class RegionTreeNode:
     """A region on a condition's part-of tree; ``count`` is 0 for an ancestor only shown for context."""
 
     iri: str
+    implicated: bool
     count: int
     children: list[RegionTreeNode]
 
@@ -235,7 +236,7 @@ class SiteRenderer:
 
         def build(iri: str, trail: frozenset[str]) -> RegionTreeNode:
             kids = sorted((c for c in children[iri] if c not in trail), key=lambda c: self.label(c).any.casefold())
-            return RegionTreeNode(iri, counts.get(iri, 0), [build(c, trail | {iri}) for c in kids])
+            return RegionTreeNode(iri, iri in counts, counts.get(iri, 0), [build(c, trail | {iri}) for c in kids])
 
         return [build(r, frozenset()) for r in sorted(roots, key=lambda c: self.label(c).any.casefold())]
 
@@ -243,9 +244,7 @@ class SiteRenderer:
         """A condition's page."""
         findings = self.findings_by_condition[node.iri]
         implicated = self.data.implicates.get(node.iri, set())
-        counts = Counter(
-            e for f in findings if f.with_effect for e in (f.measured,) if e in implicated
-        )
+        counts = Counter(f.measured for f in findings if f.with_effect and f.measured in implicated)
         # findings grouped by the measured entity's kind, then by measure
         grouped: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
         for finding in findings:
@@ -255,7 +254,7 @@ class SiteRenderer:
             (group, sorted(grouped[group].items(), key=lambda kv: self.label(kv[0]).any))
             for group in sorted(grouped, key=_kind_rank)
         ]
-        regions = {i: counts.get(i, 0) or 1 for i in implicated if self.data.entities.get(i, None) and self.data.entities[i].group in _REGION_GROUPS}
+        regions = {i: counts.get(i, 0) for i in implicated if i in self.data.entities and self.data.entities[i].group in _REGION_GROUPS}
         others = [(g, ns) for g, ns in self.entities_by_group(implicated) if g not in _REGION_GROUPS]
         similar = similar_conditions(self.data.implicates, node.iri, _SIMILAR)
         models = [m for m in self.data.mechanisms if node.iri in m.explains]

@@ -18,11 +18,10 @@
     var cy = window.cytoscape({
       container: document.getElementById("network"),
       elements: elements,
-      wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: {
           "background-color": function (n) { return COLORS[n.data("kind")] || "#95a5a6"; },
-          "label": "data(label)", "font-size": 9, "color": "#222", "text-valign": "bottom",
+          "label": "data(label)", "font-size": 9, "min-zoomed-font-size": 7, "color": "#222", "text-valign": "bottom",
           "width": function (n) { return 10 + 3 * Math.sqrt(n.degree()); },
           "height": function (n) { return 10 + 3 * Math.sqrt(n.degree()); } } },
         { selector: "node[kind = 'nm:Condition']", style: { "shape": "round-rectangle", "font-size": 12, "font-weight": "bold" } },
