@@ -13,11 +13,12 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import Node as RdfNode
 
 from neuromech import __version__
 from neuromech.build import KnowledgeGraph
 from neuromech.errors import NeuroMechError
-from neuromech.namespaces import CONVERTER, DCTERMS, IAO_DEFINITION, NM, PART_OF, SKOS, compress
+from neuromech.namespaces import DCTERMS, IAO_DEFINITION, NM, OBO, PART_OF, SKOS, compress
 from neuromech.queries import read_expectation, run_query
 from neuromech.report import cell
 from neuromech.site.model import (
@@ -108,7 +109,7 @@ def _labels(graph: Graph) -> dict[str, Label]:
     return {iri: Label(names.get("en", ""), names.get("zh", "")) for iri, names in found.items()}
 
 
-def _definition(graph: Graph, node: URIRef) -> Label:
+def _definition(graph: Graph, node: RdfNode) -> Label:
     names: dict[str, str] = {}
     for prop in (IAO_DEFINITION, SKOS.definition):
         for value in graph.objects(node, prop):
@@ -141,15 +142,16 @@ def _nodes(kg: KnowledgeGraph, labels: dict[str, Label]) -> tuple[dict[str, Node
     asserted = kg.source.graph
     groups = _group_kinds(asserted)
     ancestors = {
-        str(c): {str(a) for a in asserted.transitive_objects(c, RDFS.subClassOf)} for c in asserted.subjects(RDF.type, OWL.Class)
+        str(c): {str(a) for a in asserted.transitive_objects(c, RDFS.subClassOf)}
+        for c in asserted.subjects(RDF.type, OWL.Class)
     }
     kinds: dict[str, set[str]] = defaultdict(set)
     roots: dict[str, str] = {}
-    for node, kind, root in kg.store.select(_KINDS).rows:
-        if isinstance(node, URIRef):
-            kinds[str(node)].add(str(kind))
-            if roots.get(str(node)) != str(NM.Condition):
-                roots[str(node)] = str(root)
+    for subject, cls, root in kg.store.select(_KINDS).rows:
+        if isinstance(subject, URIRef):
+            kinds[str(subject)].add(str(cls))
+            if roots.get(str(subject)) != str(NM.Condition):
+                roots[str(subject)] = str(root)
     conditions: dict[str, Node] = {}
     entities: dict[str, Node] = {}
     for iri, classes in sorted(kinds.items()):
@@ -216,7 +218,7 @@ def _mechanisms(graph: Graph, labels: dict[str, Label]) -> list[MechanismModel]:
                     label=labels.get(str(step), Label(compress(str(step)))),
                     index=int(index) if isinstance(index, Literal) else 0,
                     involves=sorted(str(x) for x in graph.objects(step, NM.involves)),
-                    upstream_of=sorted(str(x) for x in graph.objects(step, URIRef(CONVERTER.expand("RO:0002411")))),
+                    upstream_of=sorted(str(x) for x in graph.objects(step, OBO["RO_0002411"])),
                     supported_by=sorted(str(x) for x in graph.objects(step, NM.supported_by)),
                 )
             )
@@ -293,7 +295,9 @@ def _ontology(graph: Graph, labels: dict[str, Label]) -> list[OntologyTerm]:
                     label=labels[iri],
                     definition=_definition(graph, subject),
                     parents=sorted(compress(str(p)) for p in parents if isinstance(p, URIRef)),
-                    domain=sorted(compress(str(d)) for d in graph.objects(subject, RDFS.domain) if isinstance(d, URIRef)),
+                    domain=sorted(
+                        compress(str(d)) for d in graph.objects(subject, RDFS.domain) if isinstance(d, URIRef)
+                    ),
                     range=sorted(compress(str(r)) for r in graph.objects(subject, RDFS.range) if isinstance(r, URIRef)),
                     characteristics=sorted(
                         word for cls, word in _CHARACTERISTICS.items() if (subject, RDF.type, cls) in graph
@@ -308,7 +312,9 @@ def _query_examples(kg: KnowledgeGraph, expected_dir: Path) -> list[QueryExample
     out = []
     for query in kg.catalogue.values():
         # the parameters of its expectations (real data first, then the fixture); none if none is required
-        candidates = [read_expectation(p).params for p in sorted(expected_dir.glob(f"{query.name}.*.tsv"), key=_data_first)]
+        candidates = [
+            read_expectation(p).params for p in sorted(expected_dir.glob(f"{query.name}.*.tsv"), key=_data_first)
+        ]
         if not any(p.required for p in query.parameters):
             candidates.append({})
         params, table = {}, None

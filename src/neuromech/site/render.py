@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from neuromech.namespaces import compress
+from neuromech.namespaces import CONVERTER, compress
 from neuromech.site.diagrams import causal_diagram
 from neuromech.site.model import Finding, Label, MechanismModel, Node, SiteData
 from neuromech.site.overlap import overlap_matrix, similar_conditions
@@ -104,7 +104,7 @@ class SiteRenderer:
     # ---- helpers available in templates -------------------------------------------------
 
     def label(self, iri: str) -> Label:
-        """The bilingual label of ``iri`` (its CURIE when it has none)."""
+        """Return the bilingual label of ``iri`` (its CURIE when it has none)."""
         return self.data.labels.get(iri) or Label(self.data.studies.get(iri, compress(iri)))
 
     def bi(self, value: str | Label) -> Markup:
@@ -119,13 +119,13 @@ class SiteRenderer:
 
     @pass_context
     def href(self, context: Context, iri: str) -> str:
-        """The page of ``iri`` relative to the current page, or '' when it has none."""
+        """Return the page of ``iri`` relative to the current page, or '' when it has none."""
         path = self.paths.get(iri)
         return f"{context['root']}{path}" if path else ""
 
     @pass_context
     def link(self, context: Context, iri: str, text: str | None = None) -> Markup:
-        """A link to the page of ``iri`` showing its bilingual label (or ``text``)."""
+        """Return a link to the page of ``iri`` showing its bilingual label (or ``text``)."""
         body = escape(text) if text is not None else self.bi(iri)
         target = self.href(context, iri)
         if not target:
@@ -133,7 +133,7 @@ class SiteRenderer:
         return Markup('<a href="{}">{}</a>').format(target, body)
 
     def badge(self, direction: str) -> Markup:
-        """A coloured badge for a direction IRI, labelled in both languages."""
+        """Return a coloured badge for a direction IRI, labelled in both languages."""
         name = direction.rsplit("/", 1)[-1]
         arrow = {"increased": "▲", "decreased": "▼", "no_difference": "="}.get(name, "◆")
         return Markup('<span class="badge dir-{}" title="{}">{} {}</span>').format(
@@ -141,9 +141,7 @@ class SiteRenderer:
         )
 
     def kind_label(self, curie: str) -> Markup:
-        """The bilingual label of a class given by CURIE."""
-        from neuromech.namespaces import CONVERTER
-
+        """Return the bilingual label of a class given by CURIE."""
         return self.bi(CONVERTER.expand(curie) or curie)
 
     # ---- pages -------------------------------------------------------------------------
@@ -167,7 +165,9 @@ class SiteRenderer:
             self.render_review(review.iri)
         self.render_matrix()
         self.render_network()
-        self.render("ontology.html", "ontology.html", terms=self.data.ontology, anchors={t.curie for t in self.data.ontology})
+        self.render(
+            "ontology.html", "ontology.html", terms=self.data.ontology, anchors={t.curie for t in self.data.ontology}
+        )
         self.render("queries.html", "queries.html", queries=self.data.queries)
         files = dict(self.pages)
         files["data/search.js"] = to_js("NM_SEARCH", self.search_index())
@@ -179,12 +179,20 @@ class SiteRenderer:
         """Conditions, those with most implicated entities first."""
         return sorted(
             self.data.conditions.values(),
-            key=lambda n: (-len(self.data.implicates.get(n.iri, ())), -len(self.findings_by_condition[n.iri]), n.label.any),
+            key=lambda n: (
+                -len(self.data.implicates.get(n.iri, ())),
+                -len(self.findings_by_condition[n.iri]),
+                n.label.any,
+            ),
         )
 
     def entities_by_group(self, iris: Iterable[str] | None = None) -> list[tuple[str, list[Node]]]:
         """Entities (all, or those of ``iris``) grouped by kind in the display order."""
-        nodes = self.data.entities.values() if iris is None else [self.data.entities[i] for i in iris if i in self.data.entities]
+        nodes = (
+            self.data.entities.values()
+            if iris is None
+            else [self.data.entities[i] for i in iris if i in self.data.entities]
+        )
         groups: dict[str, list[Node]] = defaultdict(list)
         for node in nodes:
             groups[node.group].append(node)
@@ -194,7 +202,7 @@ class SiteRenderer:
         ]
 
     def render_home(self) -> None:
-        """The front page: what the graph holds, how to cite it, search."""
+        """Render the front page: what the graph holds, how to cite it, search."""
         kinds = Counter(n.group for n in self.data.entities.values())
         implicated_any = set().union(*self.data.implicates.values()) if self.data.implicates else set()
         implicated = Counter(self.data.entities[i].group for i in implicated_any if i in self.data.entities)
@@ -211,11 +219,11 @@ class SiteRenderer:
         )
 
     def render_entities_index(self) -> None:
-        """A list of every entity by kind."""
+        """Render the list of every entity by kind."""
         self.render("entities.html", "entities.html", groups=self.entities_by_group())
 
     def region_tree(self, counts: dict[str, int]) -> list[RegionTreeNode]:
-        """The part-of tree of the regions in ``counts`` and their ancestors (ancestors count 0)."""
+        """Return the part-of tree of the regions in ``counts`` and their ancestors (ancestors count 0)."""
         entities = self.data.entities
         shown: set[str] = set()
         pending = [i for i in counts if i in entities]
@@ -241,7 +249,7 @@ class SiteRenderer:
         return [build(r, frozenset()) for r in sorted(roots, key=lambda c: self.label(c).any.casefold())]
 
     def render_condition(self, node: Node) -> None:
-        """A condition's page."""
+        """Render a condition's page."""
         findings = self.findings_by_condition[node.iri]
         implicated = self.data.implicates.get(node.iri, set())
         counts = Counter(f.measured for f in findings if f.with_effect and f.measured in implicated)
@@ -254,7 +262,11 @@ class SiteRenderer:
             (group, sorted(grouped[group].items(), key=lambda kv: self.label(kv[0]).any))
             for group in sorted(grouped, key=_kind_rank)
         ]
-        regions = {i: counts.get(i, 0) for i in implicated if i in self.data.entities and self.data.entities[i].group in _REGION_GROUPS}
+        regions = {
+            i: counts.get(i, 0)
+            for i in implicated
+            if i in self.data.entities and self.data.entities[i].group in _REGION_GROUPS
+        }
         others = [(g, ns) for g, ns in self.entities_by_group(implicated) if g not in _REGION_GROUPS]
         similar = similar_conditions(self.data.implicates, node.iri, _SIMILAR)
         models = [m for m in self.data.mechanisms if node.iri in m.explains]
@@ -274,7 +286,7 @@ class SiteRenderer:
         )
 
     def render_entity(self, node: Node) -> None:
-        """An entity's page."""
+        """Render an entity's page."""
         findings = self.findings_by_entity[node.iri]
         by_condition: dict[str, list[Finding]] = defaultdict(list)
         for finding in findings:
@@ -286,10 +298,7 @@ class SiteRenderer:
             (e.iri for e in self.data.entities.values() if node.iri in e.parents), key=lambda c: self.label(c).any
         )
         steps = [
-            (self.mechanism_of_step[s.iri], s)
-            for m in self.data.mechanisms
-            for s in m.steps
-            if node.iri in s.involves
+            (self.mechanism_of_step[s.iri], s) for m in self.data.mechanisms for s in m.steps if node.iri in s.involves
         ]
         self.render(
             "entity.html",
@@ -303,11 +312,13 @@ class SiteRenderer:
         )
 
     def render_review(self, iri: str) -> None:
-        """A review's page with its mechanism models drawn as causal diagrams."""
+        """Render a review's page with its mechanism models drawn as causal diagrams."""
         review = self.data.reviews[iri]
         models = [m for m in self.data.mechanisms if m.review == iri]
         diagrams = {m.iri: Markup(causal_diagram(m, {s.iri: f"#{_anchor(s.iri)}" for s in m.steps})) for m in models}
-        conditions = sorted({f.condition for f in self.data.findings if f.review == iri}, key=lambda c: self.label(c).any)
+        conditions = sorted(
+            {f.condition for f in self.data.findings if f.review == iri}, key=lambda c: self.label(c).any
+        )
         self.render(
             "review.html",
             f"review/{review.slug}.html",
@@ -320,11 +331,11 @@ class SiteRenderer:
         )
 
     def matrix_conditions(self) -> list[Node]:
-        """The conditions shown in the matrices: those implicating at least one entity."""
+        """Return the conditions shown in the matrices: those implicating at least one entity."""
         return [n for n in self.conditions_sorted() if self.data.implicates.get(n.iri)]
 
     def render_matrix(self) -> None:
-        """The conditions x conditions heatmap and the conditions x entities matrix."""
+        """Render the conditions x conditions heatmap and the conditions x entities matrix."""
         conditions = self.matrix_conditions()
         iris = [n.iri for n in conditions]
         matrix = overlap_matrix(self.data.implicates, iris)
@@ -353,7 +364,7 @@ class SiteRenderer:
         )
 
     def render_network(self) -> None:
-        """The interactive network page (the graph itself is in data/network.js)."""
+        """Render the interactive network page (the graph itself is in data/network.js)."""
         groups = sorted({n.group for n in self.data.entities.values()}, key=_kind_rank)
         self.render("network.html", "network.html", groups=groups, reviews=list(self.data.reviews.values()))
 
@@ -403,8 +414,6 @@ class SiteRenderer:
         return entries
 
     def _kind_names(self, curie: str) -> list[str]:
-        from neuromech.namespaces import CONVERTER
-
         label = self.label(CONVERTER.expand(curie) or curie)
         return [label.en, label.zh]
 
@@ -454,7 +463,7 @@ class SiteRenderer:
             "evidence": evidence,
         }
 
-    def network_data(self) -> dict[str, object]:
+    def network_data(self) -> dict[str, object]:  # noqa: PLR0912 -- one pass per kind of node and edge
         """Nodes and edges of the network: conditions, implicated entities, mechanism models."""
         nodes: dict[str, dict[str, object]] = {}
         edges: list[dict[str, object]] = []
@@ -506,16 +515,32 @@ class SiteRenderer:
             for condition in model.explains:
                 if condition in self.data.conditions:
                     add_node(condition, "nm:Condition")
-                    edges.append({"source": compress(model.iri), "target": compress(condition), "kind": "explains", "weight": 1, "reviews": review})
+                    edges.append(
+                        {
+                            "source": compress(model.iri),
+                            "target": compress(condition),
+                            "kind": "explains",
+                            "weight": 1,
+                            "reviews": review,
+                        }
+                    )
             involved = sorted({e for s in model.steps for e in s.involves if e in self.data.entities})
             for entity in involved:
                 add_node(entity, self.data.entities[entity].group)
-                edges.append({"source": compress(model.iri), "target": compress(entity), "kind": "involves", "weight": 1, "reviews": review})
+                edges.append(
+                    {
+                        "source": compress(model.iri),
+                        "target": compress(entity),
+                        "kind": "involves",
+                        "weight": 1,
+                        "reviews": review,
+                    }
+                )
         return {"nodes": sorted(nodes.values(), key=lambda n: str(n["id"])), "edges": edges}
 
 
 def _anchor(iri: str) -> str:
-    """The HTML id of a finding, step or mechanism model on its page."""
+    """Return the HTML id of a finding, step or mechanism model on its page."""
     local = iri.rstrip("/").rsplit("/", 1)[-1]
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in local)
 
