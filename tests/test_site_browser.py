@@ -145,6 +145,7 @@ def test_network_loads_filters_and_a_click_on_a_node_leads_to_its_page(
     assert constructs > 0
     page.locator('#kind-filter input[value="nm:Construct"]').uncheck()
     assert page.evaluate("window.nmCy.nodes(':visible').length") == total - constructs
+    expect(page.locator("#network-status")).to_contain_text(f"{total - constructs} nodes")
     page.locator('#kind-filter input[value="nm:Construct"]').check()
     assert page.evaluate("window.nmCy.nodes(':visible').length") == total
     page.evaluate(

@@ -51,7 +51,7 @@
           e.toggleClass("faded", !visible);
         });
       });
-      status.textContent = cy.nodes(":visible").length + " nodes · " + cy.edges(":visible").length + " edges";
+      status.textContent = cy.nodes().not(".faded").length + " nodes · " + cy.edges().not(".faded").length + " edges";
     }
     document.querySelectorAll("#kind-filter input").forEach(function (box) { box.addEventListener("change", applyFilters); });
     document.getElementById("review-filter").addEventListener("change", applyFilters);
