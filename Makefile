@@ -7,18 +7,28 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps build lint typecheck pytest fmt validate bench clean
+.PHONY: run test setup system-deps build site lint typecheck pytest fmt validate bench clean
 
 run: setup build
 
 test: setup lint typecheck pytest
 
-# HermiT (through owlready2) needs a Java runtime; install Debian's when none is on PATH.
+# HermiT (through owlready2) needs a Java runtime; the site needs npm (its JavaScript libraries)
+# and its browser tests Debian's chromium (driven by Playwright; never `playwright install`)
+# with CJK fonts. Install what is missing from Debian.
 system-deps:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "installing a Java runtime for HermiT (default-jre-headless)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq default-jre-headless; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing npm (the site's JavaScript libraries come from the npm registry)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm; }
+	@[ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi cjk || { \
+	  echo "installing chromium and CJK fonts for the site's browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +36,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-setup: system-deps $(STAMP)
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+setup: system-deps $(STAMP) node_modules/.package-lock.json
 
 build:
 	$(BIN)/neuromech build
+
+site: setup
+	$(BIN)/neuromech site
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
@@ -51,4 +67,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_stores.py
 
 clean:
-	rm -rf dist $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

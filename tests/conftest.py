@@ -37,3 +37,11 @@ def real_kg(repo: ProjectPaths) -> KnowledgeGraph:
 def mini_kg(mini: ProjectPaths) -> KnowledgeGraph:
     """The fixture graph, loaded and materialised once per session."""
     return open_graph(mini)
+
+
+@pytest.fixture(scope="session")
+def site_dir(repo: ProjectPaths, real_kg: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static site built once per session from the real graph (``neuromech site``)."""
+    from neuromech.site import build_site
+
+    return build_site(repo, tmp_path_factory.mktemp("site") / "site", kg=real_kg).target

@@ -20,6 +20,7 @@ from neuromech.modules import exhibited_modules
 from neuromech.paths import ProjectPaths, project
 from neuromech.report import FORMATS, Reportable, cell, render_rows, render_table
 from neuromech.similarity import similar_conditions
+from neuromech.site import build_site
 
 Handler = Callable[[argparse.Namespace, ProjectPaths], int]
 
@@ -162,6 +163,15 @@ def _cmd_modules(args: argparse.Namespace, paths: ProjectPaths) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    result = build_site(paths, args.out.resolve() if args.out else None)
+    print(
+        f"built the site in {result.target}: {result.pages} pages, {result.files} files, "
+        f"{result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s; open {result.target / 'index.html'}"
+    )
+    return 0
+
+
 def _cmd_fmt(args: argparse.Namespace, paths: ProjectPaths) -> int:
     targets = [p.resolve() for p in args.paths] or paths.data_files()
     result = canonical.format_files(targets, check=args.check)
@@ -226,6 +236,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p.add_argument("--condition", help="only this condition")
     p = add("modules", _cmd_modules, "mechanism modules each condition exhibits, with the findings", formats)
     p.add_argument("--condition", help="only this condition")
+    p = add("site", _cmd_site, "build the static, bilingual mechanism explorer into dist/site/")
+    p.add_argument("--out", type=Path, help="output folder (default: dist/site)")
     p = add("fmt", _cmd_fmt, "rewrite data files in canonical form")
     p.add_argument("paths", nargs="*", type=Path, help="files to format (default: all of data/)")
     p.add_argument("--check", action="store_true", help="only report files that are not canonical")

@@ -162,3 +162,31 @@ def graph_serialisations(graph: Graph) -> dict[str, bytes]:
         "neuromech.owl": graph.serialize(format="xml", encoding="utf-8"),
         "neuromech.jsonld": graph.serialize(format="json-ld", encoding="utf-8", auto_compact=True),
     }
+
+
+def publish_tree(files: Mapping[str, str | bytes], target: Path) -> Path:
+    """Replace the folder ``target`` with one holding ``files`` (relative path -> content).
+
+    Everything is written into a staging folder beside ``target`` first; only when every file
+    was written is the old folder moved aside and the staging folder renamed into its place
+    (two renames), so ``target`` is never seen half-written, and a failure while writing leaves
+    it as it was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-staging-", dir=target.parent))
+    retired: Path | None = None
+    try:
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        staging.chmod(0o755)
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+            target.replace(retired / target.name)
+        staging.replace(target)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)

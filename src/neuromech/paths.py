@@ -64,6 +64,16 @@ class ProjectPaths:
         return self.dist if self.dist is not None else self.root / "dist"
 
     @property
+    def site_dir(self) -> Path:
+        """The static site built by ``neuromech site``."""
+        return self.dist_dir / "site"
+
+    @property
+    def node_modules_dir(self) -> Path:
+        """JavaScript libraries installed by ``npm ci`` (bundled into the site)."""
+        return self.root / "node_modules"
+
+    @property
     def seeds_dir(self) -> Path:
         """The plain-text source reviews, beside the checkout (not needed at run time)."""
         return self.root.parent / "shared" / "seeds"
