@@ -248,3 +248,35 @@ def test_modules_on_real_data_and_models_drawing_on_them(real_kg: KnowledgeGraph
     assert "nmf:nssi-0043" in modules["nmm:module-endogenous-opioid-deficit"].findings
     assert "nmm:nssi-opioid-homeostasis-model" in modules["nmm:module-endogenous-opioid-deficit"].models
     assert compress(str(NME.nssi)) == report.modules[0].condition
+
+
+# --- the issue's examples across reviews ------------------------------------------------
+
+
+def test_social_and_physical_pain_share_dacc_and_anterior_insula(real_kg: KnowledgeGraph) -> None:
+    """Social pain (a construct: the states that evoke it) against acute physical pain."""
+    report = shared_mechanisms(real_kg, "social pain", "physical pain")
+    levels = {s.level: s for s in report.shared}
+    for region in ("nme:dorsal-anterior-cingulate-cortex", "nme:anterior-insula"):
+        assert levels[region].match == "same entity"
+        assert levels[region].agreement == "same direction"
+    conditions = {f.condition for f in levels["nme:dorsal-anterior-cingulate-cortex"].findings_a}
+    assert {"social exclusion"} <= conditions
+    stated = {(s.statement_node, s.entity): s.check for s in report.stated}
+    assert stated[("nmf:social-pain-0705", "anterior insula")] == "agrees"
+
+
+def test_depression_and_anxiety_share_the_oxytocin_system_and_rs53576(real_kg: KnowledgeGraph) -> None:
+    report = shared_mechanisms(real_kg, "depressive disorder", "anxiety disorder")
+    levels = {s.level: s for s in report.shared}
+    assert levels["nme:variant-OXTR-rs53576"].kind == "gene/variant"
+    assert levels["nme:oxytocin"].kind == "neuromodulator"
+    assert levels["nme:hpa-axis"].match == "via hierarchy"
+    # anxiety-disorder findings include those on its subtypes (PTSD, social anxiety disorder …)
+    amygdala = levels["nme:amygdala"]
+    assert "basolateral amygdala" in amygdala.entities_b
+    stated = {(s.statement_node, s.entity): s.check for s in report.stated}
+    assert stated[("nmf:oxytocin-depression-0702", "OXTR rs53576")] == "agrees"
+    modules = {(m.condition, m.module) for m in exhibited_modules(real_kg).modules}
+    for condition in ("nme:depressive-disorder", "nme:anxiety-disorder"):
+        assert (condition, "nmm:module-oxytocin-system-alteration") in modules
