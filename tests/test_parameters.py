@@ -87,7 +87,7 @@ def test_injection_fragments_never_change_query_structure(name: str, fragment: s
 
 
 @settings(max_examples=60, deadline=None)
-@given(value=HOSTILE, name=st.sampled_from(sorted(CATALOGUE)))
+@given(value=HOSTILE, name=st.sampled_from(sorted(n for n, q in CATALOGUE.items() if q.parameters)))
 def test_random_values_never_change_query_structure(name: str, value: str) -> None:
     _check(name, value)
 
