@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
-from SPARQLWrapper import JSON, POST, TURTLE, URLENCODED, SPARQLWrapper
+from SPARQLWrapper import CONSTRUCT, JSON, POST, SELECT, TURTLE, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from neuromech.errors import NeuroMechError, SourceSyntaxError
@@ -153,7 +153,7 @@ class RemoteStore(Store):
             delay = min(delay * 2, _MAX_BACKOFF_S)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _wrapper(self, query: str, fmt: str) -> SPARQLWrapper:
+    def _wrapper(self, query: str, fmt: str, form: str) -> SPARQLWrapper:
         wrapper = SPARQLWrapper(self.query_url, agent="neuromech")
         wrapper.setMethod(POST)
         wrapper.setRequestMethod(URLENCODED)
@@ -164,6 +164,8 @@ class RemoteStore(Store):
         for graph in (self.graph, self.inferred):
             wrapper.addDefaultGraph(graph)
         wrapper.setQuery(query)
+        # SPARQLWrapper guesses the form with a regular expression that words in comments fool
+        wrapper.queryType = form
         return wrapper
 
     def _request(self, method: str, graph: str, body: bytes | None = None) -> bytes:
@@ -184,7 +186,7 @@ class RemoteStore(Store):
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> ResultTable:
         """Run a SELECT query on the endpoint with ``bindings`` in a VALUES block."""
-        wrapper = self._wrapper(with_values(query, bindings), JSON)
+        wrapper = self._wrapper(with_values(query, bindings), JSON, SELECT)
         raw = self._attempts("query", self.query_url, lambda: _read(wrapper))
         try:
             result = json.loads(raw)
@@ -198,7 +200,7 @@ class RemoteStore(Store):
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> Graph:
         """Run a CONSTRUCT query on the endpoint and return its triples."""
-        wrapper = self._wrapper(with_values(query, bindings), TURTLE)
+        wrapper = self._wrapper(with_values(query, bindings), TURTLE, CONSTRUCT)
         raw = self._attempts("query", self.query_url, lambda: _read(wrapper))
         return Graph().parse(data=raw, format="turtle")
 
