@@ -104,7 +104,11 @@ QUERYING_COMMANDS = [
 @pytest.mark.parametrize("command", QUERYING_COMMANDS, ids=[" ".join(c[:2]) for c in QUERYING_COMMANDS])
 @pytest.mark.parametrize("store", STORES)
 def test_querying_cli_commands_answer_alike_on_every_store(
-    command: list[str], store: str, mini_project: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+    command: list[str],
+    store: str,
+    mini_project: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     spec = request.getfixturevalue("endpoint").query_url if store == "remote" else store
     assert main([*command, "--root", str(mini_project), "--format", "json"]) == 0

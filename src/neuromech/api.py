@@ -117,10 +117,12 @@ class QueryApi:
         return self._query(path, parsed.query, accept)
 
     def _query(self, path: str, query_string: str, accept: str) -> Response:
-        name = path[len("/api/") :] if path.startswith("/api/") else ""
+        if not path.startswith("/api/"):
+            return _error(404, f"no route {path!r}; the routes are /, /openapi.json and /api/QUERY")
+        name = path[len("/api/") :]
         if name not in self.kg.catalogue:
             known = ", ".join(sorted(self.kg.catalogue))
-            return _error(404, f"no route {path!r}: the routes are / , /openapi.json and /api/QUERY for {known}")
+            return _error(404, f"unknown query {name!r}; known queries: {known}")
         try:
             values, fmt = self._parameters(query_string, accept)
             table = self._run(name, values)

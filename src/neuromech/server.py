@@ -243,6 +243,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP and k.lower() != "host"}
         timeout = self.server.query_timeout
+        with self.server.restart_lock:  # wait while a runaway query's server is being restarted
+            pass
         connection = http.client.HTTPConnection("127.0.0.1", self.server.backend.port, timeout=timeout)
         started = time.monotonic()
         try:
@@ -251,12 +253,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             data = response.read()
         except TimeoutError:
             connection.close()
+            self.server.restart_backend()  # before answering, so the client's next request is served
             self._reply(
                 504,
                 f"query cut off: no answer within the server's time limit of {timeout:g} s "
                 "(`neuromech serve --timeout`); narrow the query or add a LIMIT",
             )
-            self.server.restart_backend()
             return
         except OSError as err:
             self._reply(502, f"the SPARQL server behind this proxy is not answering ({err}); try again")
