@@ -96,6 +96,8 @@ def check_port(bind: str, port: int) -> None:
         UsageError: naming the port when it is taken or the address is not local.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # as the HTTP servers bind: a port whose last connections linger in TIME_WAIT is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((bind, port))
         except OSError as err:
