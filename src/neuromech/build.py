@@ -13,11 +13,11 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from neuromech import export, loading, queries, reasoning, validation
-from neuromech.errors import ValidationFailed
+from neuromech.errors import UsageError, ValidationFailed
 from neuromech.namespaces import NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.resolve import Resolver
-from neuromech.store import OxigraphStore, ResultTable
+from neuromech.store import OxigraphStore, RdflibStore, ResultTable, Store
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ class KnowledgeGraph:
     """The loaded, reasoned graph of a project with its query catalogue."""
 
     paths: ProjectPaths
-    source: loading.SourceGraph
-    store: OxigraphStore
+    source: loading.SourceGraph | None  # None when the graph lives in a remote store
+    store: Store
     catalogue: dict[str, queries.StoredQuery]
-    materialisation: reasoning.MaterialisationReport
+    materialisation: reasoning.MaterialisationReport | None
     _resolver: Resolver | None = field(default=None, repr=False)
 
     @property
@@ -46,12 +46,32 @@ class KnowledgeGraph:
         return queries.run_query(self.store, stored, values or {}, self.resolver)
 
 
-def open_graph(paths: ProjectPaths) -> KnowledgeGraph:
-    """Load the ontology and data of ``paths`` and materialise the derived edges (no SHACL, no HermiT)."""
+STORES = ("oxigraph", "rdflib")
+
+
+def open_graph(paths: ProjectPaths, store: str = "oxigraph") -> KnowledgeGraph:
+    """Open the graph of ``paths`` on the store ``store`` names.
+
+    ``oxigraph`` (default) and ``rdflib`` load the ontology and data into an embedded store and
+    materialise the derived edges (no SHACL, no HermiT); an ``http(s)://`` URL is a SPARQL 1.1
+    query endpoint already holding a published build (``neuromech publish``/``serve``).
+
+    Raises:
+        UsageError: when ``store`` is neither a known store nor an http(s) URL.
+    """
+    catalogue = queries.load_catalogue(paths.queries_dir)
+    if store.startswith(("http://", "https://")):
+        from neuromech.remote_store import RemoteStore  # noqa: PLC0415 -- only needed for endpoints
+
+        return KnowledgeGraph(paths, None, RemoteStore(store), catalogue, None)
+    if store not in STORES:
+        raise UsageError(f"unknown store {store!r}: give one of {', '.join(STORES)} or a SPARQL endpoint URL")
     source = loading.load_project(paths)
-    store = OxigraphStore.from_graph(source.graph)
-    report = reasoning.reason(store, paths.rules_dir)
-    return KnowledgeGraph(paths, source, store, queries.load_catalogue(paths.queries_dir), report)
+    embedded: Store = (
+        OxigraphStore.from_graph(source.graph) if store == "oxigraph" else RdflibStore.from_graph(source.graph)
+    )
+    report = reasoning.materialise(embedded, reasoning.load_rules(paths.rules_dir))
+    return KnowledgeGraph(paths, source, embedded, catalogue, report)
 
 
 def validate_project(paths: ProjectPaths, extra: list[Path] | None = None) -> validation.ValidationReport:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from neuromech import __version__, canonical, curation, queries
+from neuromech import __version__, api, canonical, curation, publish, queries, server
 from neuromech.build import build, open_graph, validate_project
 from neuromech.conflicts import find_conflicts
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
@@ -17,7 +18,9 @@ from neuromech.explain import explain
 from neuromech.loading import load_project
 from neuromech.mechanisms import shared_mechanisms
 from neuromech.modules import exhibited_modules
+from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths, project
+from neuromech.remote_store import ASSERTED_GRAPH
 from neuromech.report import FORMATS, Reportable, cell, render_rows, render_table
 from neuromech.similarity import similar_conditions
 from neuromech.site import build_site
@@ -74,13 +77,13 @@ def _parse_params(raw: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_query(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    kg = open_graph(paths)
+    kg = open_graph(paths, args.store)
     print(render_table(kg.query(args.name, _parse_params(args.param)), args.format))
     return 0
 
 
 def _cmd_findings(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    kg = open_graph(paths)
+    kg = open_graph(paths, args.store)
     values = {k: v for k, v in (("condition", args.condition), ("entity", args.entity), ("review", args.review)) if v}
     table = kg.query("findings", values)
     if args.format == "table":
@@ -112,7 +115,7 @@ def _emit(report: Reportable, fmt: str, header: str = "") -> None:
 
 
 def _cmd_shared(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    report = shared_mechanisms(open_graph(paths), args.a, args.b)
+    report = shared_mechanisms(open_graph(paths, args.store), args.a, args.b)
     kinds = sorted({s.kind for s in report.shared})
     _emit(
         report,
@@ -128,7 +131,7 @@ def _cmd_shared(args: argparse.Namespace, paths: ProjectPaths) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    report = explain(open_graph(paths), args.condition, args.entity)
+    report = explain(open_graph(paths, args.store), args.condition, args.entity)
     header = f"{report.condition_label} -> {report.entity_label}: {report.link}"
     if report.axioms:
         header += "\nderived by:\n  " + "\n  ".join(report.axioms)
@@ -140,7 +143,7 @@ def _cmd_similar(args: argparse.Namespace, paths: ProjectPaths) -> int:
     if args.permutations < 0:
         raise UsageError("--permutations must be 0 or more")
     report = similar_conditions(
-        open_graph(paths), args.condition, permutations=args.permutations, seed=args.seed, top=args.top
+        open_graph(paths, args.store), args.condition, permutations=args.permutations, seed=args.seed, top=args.top
     )
     _emit(
         report,
@@ -152,13 +155,13 @@ def _cmd_similar(args: argparse.Namespace, paths: ProjectPaths) -> int:
 
 
 def _cmd_conflicts(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    report = find_conflicts(open_graph(paths), args.condition)
+    report = find_conflicts(open_graph(paths, args.store), args.condition)
     _emit(report, args.format, f"conflicting findings ({report.condition}): {len(report.conflicts)} pairs")
     return 0
 
 
 def _cmd_modules(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    report = exhibited_modules(open_graph(paths), args.condition)
+    report = exhibited_modules(open_graph(paths, args.store), args.condition)
     _emit(report, args.format, f"mechanism modules exhibited ({report.condition})")
     return 0
 
@@ -189,12 +192,130 @@ def _cmd_check_quotes(args: argparse.Namespace, paths: ProjectPaths) -> int:
     return 1 if report.problems else 0
 
 
+def _cmd_serve(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    def ready(running: server.RunningServer) -> None:
+        mode = "read-write" if running.writable else "read-only"
+        counts = ", ".join(f"{n} triples in <{g}>" for g, n in running.graphs.items())
+        print(f"SPARQL server ({mode}, queries cut off after {running.timeout:g} s): {counts}")
+        print(f"  query UI   {running.url}/")
+        print(f"  SPARQL     {running.query_url}")
+        print(f"  GSP        {running.store_url}")
+        print("press Ctrl-C to stop", flush=True)
+
+    server.serve(
+        paths.dist_dir,
+        bind=args.bind,
+        port=args.port,
+        writable=args.writable,
+        timeout=args.timeout,
+        location=args.location,
+        on_ready=ready,
+    )
+    print("stopped")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    report = publish.publish(
+        paths.dist_dir,
+        args.endpoint,
+        graph=args.graph,
+        inferred=args.inferred_graph,
+        user=args.user,
+        password=os.environ.get("NEUROMECH_ENDPOINT_PASSWORD") if args.user else None,
+        timeout=args.timeout,
+    )
+    for graph, count in report.graphs.items():
+        print(f"loaded {count} triples into <{graph}> at {report.endpoint}")
+    return 0
+
+
+def _cmd_api(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    def ready(url: str) -> None:
+        print(f"stored-query API at {url}/api/QUERY; OpenAPI description at {url}/openapi.json")
+        print("press Ctrl-C to stop", flush=True)
+
+    api.serve_api(open_graph(paths, args.store), bind=args.bind, port=args.port, on_ready=ready)
+    print("stopped")
+    return 0
+
+
+def _add_server_commands(
+    add: Callable[..., argparse.ArgumentParser], listen: argparse.ArgumentParser, stores: argparse.ArgumentParser
+) -> None:
+    """Add ``serve``, ``publish`` and ``api``."""
+    p = add("serve", _cmd_serve, "serve the build (dist/) from a SPARQL server with a query UI, until Ctrl-C", listen)
+    p.add_argument("--port", type=int, default=server.DEFAULT_PORT, help="port (default: %(default)s)")
+    p.add_argument("--writable", action="store_true", help="accept SPARQL updates and Graph Store writes")
+    p.add_argument(
+        "--timeout", type=float, default=server.DEFAULT_TIMEOUT_S, help="cut queries off after this many seconds"
+    )
+    p.add_argument("--location", type=Path, help="keep the server's store in this folder (default: temporary)")
+    p = add("publish", _cmd_publish, "load the build (dist/) into a SPARQL 1.1 store via the Graph Store Protocol")
+    p.add_argument(
+        "--endpoint",
+        required=True,
+        help="the store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store (Oxigraph), "
+        "http://HOST:3030/DATASET/data (Fuseki), http://HOST:8890/sparql-graph-crud-auth (Virtuoso)",
+    )
+    p.add_argument(
+        "--graph", default=str(ASSERTED_GRAPH), help="named graph for asserted triples (default: %(default)s)"
+    )
+    p.add_argument(
+        "--inferred-graph", default=str(INFERRED_GRAPH), help="named graph for inferred triples (default: %(default)s)"
+    )
+    p.add_argument("--user", help="HTTP basic-auth user; the password is read from $NEUROMECH_ENDPOINT_PASSWORD")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed to each upload")
+    p = add("api", _cmd_api, "serve the stored queries as an HTTP API with an OpenAPI description", listen, stores)
+    p.add_argument("--port", type=int, default=api.DEFAULT_API_PORT, help="port (default: %(default)s)")
+
+
+def _add_reasoning_commands(
+    add: Callable[..., argparse.ArgumentParser], formats: argparse.ArgumentParser, stores: argparse.ArgumentParser
+) -> None:
+    """Add ``explain``, ``similar``, ``conflicts`` and ``modules``."""
+    p = add(
+        "explain",
+        _cmd_explain,
+        "the findings, hierarchy steps and rules behind a condition -> entity link",
+        formats,
+        stores,
+    )
+    p.add_argument("condition", help="condition (label, CURIE, IRI or external CURIE)")
+    p.add_argument("entity", help="entity (region, molecule, gene, construct …)")
+    p = add(
+        "similar", _cmd_similar, "rank conditions by mechanistic overlap, with a permutation p-value", formats, stores
+    )
+    p.add_argument("condition", help="condition to compare the others with")
+    p.add_argument("--permutations", type=int, default=200, help="permuted graphs in the null (default: 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--top", type=int, default=5, help="heaviest shared entities listed per condition (default: 5)")
+    p = add(
+        "conflicts", _cmd_conflicts, "findings that disagree, and whether their contexts explain it", formats, stores
+    )
+    p.add_argument("--condition", help="only this condition")
+    p = add("modules", _cmd_modules, "mechanism modules each condition exhibits, with the findings", formats, stores)
+    p.add_argument("--condition", help="only this condition")
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, help="project checkout (default: found from the working directory)")
     common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     formats = argparse.ArgumentParser(add_help=False)
     formats.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    stores = argparse.ArgumentParser(add_help=False)
+    stores.add_argument(
+        "--store",
+        default="oxigraph",
+        metavar="STORE",
+        help="oxigraph (default, embedded), rdflib (reference) or the URL of a SPARQL 1.1 query endpoint "
+        "holding a published build (e.g. http://127.0.0.1:7878/query from `neuromech serve`)",
+    )
+    listen = argparse.ArgumentParser(add_help=False)
+    listen.add_argument(
+        "--bind", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
 
     parser = argparse.ArgumentParser(
         prog="neuromech", description="NeuroMech KG command-line interface", parents=[common]
@@ -212,35 +333,29 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = add("validate", _cmd_validate, "check the data against the SHACL shapes")
     p.add_argument("paths", nargs="*", type=Path, help="only report on these data files (others are loaded too)")
     add("queries", _cmd_queries, "list the stored queries with their parameters", formats)
-    p = add("query", _cmd_query, "run a stored query", formats)
+    p = add("query", _cmd_query, "run a stored query", formats, stores)
     p.add_argument("name", help="stored query name (see `neuromech queries`)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter value")
-    p = add("findings", _cmd_findings, "list findings, optionally by condition, entity and review", formats)
+    p = add("findings", _cmd_findings, "list findings, optionally by condition, entity and review", formats, stores)
     p.add_argument("--condition", help="condition label, CURIE or IRI")
     p.add_argument("--entity", help="entity label, CURIE or IRI")
     p.add_argument("--review", help="review CURIE, e.g. nmr:nssi")
-    p = add("shared", _cmd_shared, "what two conditions share, hierarchy- and direction-aware, with evidence", formats)
+    p = add(
+        "shared",
+        _cmd_shared,
+        "what two conditions share, hierarchy- and direction-aware, with evidence",
+        formats,
+        stores,
+    )
     p.add_argument("a", help="first condition (label, CURIE, IRI or external CURIE)")
     p.add_argument("b", help="second condition")
-    p = add(
-        "explain", _cmd_explain, "the findings, hierarchy steps and rules behind a condition -> entity link", formats
-    )
-    p.add_argument("condition", help="condition (label, CURIE, IRI or external CURIE)")
-    p.add_argument("entity", help="entity (region, molecule, gene, construct …)")
-    p = add("similar", _cmd_similar, "rank conditions by mechanistic overlap, with a permutation p-value", formats)
-    p.add_argument("condition", help="condition to compare the others with")
-    p.add_argument("--permutations", type=int, default=200, help="permuted graphs in the null (default: 200)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--top", type=int, default=5, help="heaviest shared entities listed per condition (default: 5)")
-    p = add("conflicts", _cmd_conflicts, "findings that disagree, and whether their contexts explain it", formats)
-    p.add_argument("--condition", help="only this condition")
-    p = add("modules", _cmd_modules, "mechanism modules each condition exhibits, with the findings", formats)
-    p.add_argument("--condition", help="only this condition")
+    _add_reasoning_commands(add, formats, stores)
     p = add("site", _cmd_site, "build the static, bilingual mechanism explorer into dist/site/")
     p.add_argument("--out", type=Path, help="output folder (default: dist/site)")
     p = add("fmt", _cmd_fmt, "rewrite data files in canonical form")
     p.add_argument("paths", nargs="*", type=Path, help="files to format (default: all of data/)")
     p.add_argument("--check", action="store_true", help="only report files that are not canonical")
+    _add_server_commands(add, listen, stores)
     curate = sub.add_parser("curate", help="curation checks", parents=[common])
     curate_sub = curate.add_subparsers(dest="curate_command", required=True, metavar="CHECK")
     p = curate_sub.add_parser("check-quotes", help="check that every quote occurs in its review", parents=[common])

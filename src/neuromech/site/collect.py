@@ -17,7 +17,7 @@ from rdflib.term import Node as RdfNode
 
 from neuromech import __version__
 from neuromech.build import KnowledgeGraph
-from neuromech.errors import NeuroMechError
+from neuromech.errors import NeuroMechError, UsageError
 from neuromech.namespaces import DCTERMS, IAO_DEFINITION, NM, OBO, PART_OF, SKOS, compress
 from neuromech.queries import read_expectation, run_query
 from neuromech.report import cell
@@ -137,9 +137,15 @@ def _group_kinds(graph: Graph) -> dict[str, str]:
     return direct
 
 
+def _asserted(kg: KnowledgeGraph) -> Graph:
+    if kg.source is None:
+        raise UsageError("the site is built from the local checkout's sources, not from a remote endpoint")
+    return kg.source.graph
+
+
 def _nodes(kg: KnowledgeGraph, labels: dict[str, Label]) -> tuple[dict[str, Node], dict[str, Node]]:
     """Return the conditions and the mechanistic entities, keyed by IRI."""
-    asserted = kg.source.graph
+    asserted = _asserted(kg)
     groups = _group_kinds(asserted)
     ancestors = {
         str(c): {str(a) for a in asserted.transitive_objects(c, RDFS.subClassOf)}
@@ -359,8 +365,12 @@ def _need(required: bool, default: str | None) -> str:
 
 
 def collect(kg: KnowledgeGraph) -> SiteData:
-    """Gather everything the site shows from ``kg``."""
-    graph = kg.source.graph
+    """Gather everything the site shows from ``kg``.
+
+    Raises:
+        UsageError: when ``kg`` is a remote endpoint (the site is built from a local checkout).
+    """
+    graph = _asserted(kg)
     labels = _labels(graph)
     conditions, entities = _nodes(kg, labels)
     implicates: dict[str, set[str]] = defaultdict(set)
