@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from neuromech import __version__, canonical, curation, linkcheck, mappings, queries
+from neuromech import __version__, canonical, curation, federation, imports, linkcheck, mappings, queries
 from neuromech.build import build, open_graph, validate_project
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
 from neuromech.loading import load_project
@@ -70,6 +70,12 @@ def _parse_params(raw: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_query(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    if args.endpoint:
+        endpoint = federation.Endpoint(args.endpoint, timeout=args.timeout, retries=args.retries)
+        print(
+            render_table(federation.query_endpoint(paths, args.name, _parse_params(args.param), endpoint), args.format)
+        )
+        return 0
     kg = open_graph(paths)
     print(render_table(kg.query(args.name, _parse_params(args.param)), args.format))
     return 0
@@ -172,6 +178,14 @@ def _cmd_link_check(args: argparse.Namespace, paths: ProjectPaths) -> int:
     return 1 if report.errors else 0
 
 
+def _cmd_imports_refresh(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    modules, changed = imports.refresh(paths, args.external, _parse_sources(args.source), check=args.check)
+    for module in modules:
+        state = ("differs" if args.check else "rewritten") if module.path in changed else "unchanged"
+        print(f"{module.path.relative_to(paths.root)}: {module.terms} terms ({module.seeds} used), {state}")
+    return 1 if args.check and changed else 0
+
+
 def _parse_sources(raw: Sequence[str]) -> dict[str, str]:
     sources: dict[str, str] = {}
     for item in raw:
@@ -218,6 +232,15 @@ def _add_link_commands(
     handlers["mappings export"] = _cmd_mappings_export
     group_sub.add_parser("impact", help="for each mapping, the findings that depend on it", parents=[common, formats])
     handlers["mappings impact"] = _cmd_mappings_impact
+    group = sub.add_parser("imports", help="generated import modules of external ontologies", parents=[common])
+    group_sub = group.add_subparsers(dest="imports_command", required=True, metavar="ACTION")
+    p = group_sub.add_parser(
+        "refresh",
+        help="regenerate ontology/imports/*-import.ttl from the external ontologies",
+        parents=[common, external, sources],
+    )
+    p.add_argument("--check", action="store_true", help="only report modules that differ from a regeneration")
+    handlers["imports refresh"] = _cmd_imports_refresh
     handlers["link-check"] = _cmd_link_check
     sub.add_parser(
         "link-check",
@@ -253,6 +276,13 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = add("query", _cmd_query, "run a stored query", formats)
     p.add_argument("name", help="stored query name (see `neuromech queries`)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter value")
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="SPARQL endpoint: answers the query's SERVICE block (queries/federated/), or the whole query",
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request to --endpoint (default 30)")
+    p.add_argument("--retries", type=int, default=2, help="retries of a failed request to --endpoint (default 2)")
     p = add("findings", _cmd_findings, "list findings, optionally by condition, entity and review", formats)
     p.add_argument("--condition", help="condition label, CURIE or IRI")
     p.add_argument("--entity", help="entity label, CURIE or IRI")

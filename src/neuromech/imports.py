@@ -26,8 +26,8 @@ from neuromech.errors import UsageError
 from neuromech.export import write_atomically
 from neuromech.external import SOURCES, ExternalIndex, ExternalTerm, load_external, source_for_prefix
 from neuromech.loading import load_files
-from neuromech.mapping_set import CONVERTER, read_mapping_set
-from neuromech.namespaces import NM
+from neuromech.mapping_set import read_mapping_set
+from neuromech.namespaces import CONVERTER, NM
 from neuromech.paths import ProjectPaths
 
 #: Sources that get an import module (RO relations are declared in the TBox itself).

@@ -195,7 +195,7 @@ SELECT ?entity ?finding ?via WHERE {
   { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?entity . BIND("direct" AS ?via) }
   UNION
   { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?part .
-    ?part (obo:BFO_0000050|nm:subtype_of)+ ?entity .
+    ?part nm:falls_under ?entity .
     FILTER(STRSTARTS(STR(?entity), "https://w3id.org/neuromech/entity/"))
     BIND("part or subtype" AS ?via) }
 }
