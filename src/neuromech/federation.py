@@ -22,7 +22,7 @@ from typing import Any
 
 from rdflib import BNode, Literal, URIRef
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from neuromech.build import open_graph
 from neuromech.errors import NeuroMechError, SourceSyntaxError
@@ -68,6 +68,8 @@ class Endpoint:
             client.setTimeout(max(1, round(self.timeout)))
             try:
                 answer = client.queryAndConvert()
+            except QueryBadFormed as err:
+                raise EndpointUnreachable(f"SPARQL endpoint {self.url} rejected the query: {err}") from err
             except (urllib.error.URLError, SPARQLWrapperException, TimeoutError, OSError) as err:
                 last = err
                 continue
@@ -136,7 +138,8 @@ class ServiceBlock:
 
 def find_service(query: str) -> ServiceBlock | None:
     """Return the first ``SERVICE`` block of ``query`` (outside comments), if any."""
-    code = "\n".join("" if line.lstrip().startswith("#") else line for line in query.splitlines())
+    # comment lines are blanked (same length, so offsets into ``query`` stay valid)
+    code = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.splitlines())
     match = _SERVICE.search(code)
     if match is None:
         return None
