@@ -12,8 +12,9 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from neuromech import export, loading, queries, reasoning, validation
+from neuromech import export, loading, mappings, queries, reasoning, validation
 from neuromech.errors import UsageError, ValidationFailed
+from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.resolve import Resolver
@@ -156,6 +157,9 @@ def build(paths: ProjectPaths, check_reasoner: bool = True, progress: bool = Tru
     files: dict[str, str | bytes] = dict(export.graph_serialisations(full))
     files["inferred.ttl"] = export.graph_serialisations(inferred)["neuromech.ttl"]
     files["findings.tsv"] = export.findings_tsv(table)
+    mapping_set = read_mapping_set(paths.mappings_file)
+    files.update(mappings.export_mapping_set(mapping_set))
+    files["mapping-impact.tsv"] = mappings.impact_tsv(mappings.mapping_impact(store, mapping_set))
     timings["export"] = time.perf_counter() - started
     summary["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     files["build-summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"

@@ -10,12 +10,25 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from neuromech import __version__, api, canonical, curation, publish, queries, server
+from neuromech import (
+    __version__,
+    api,
+    canonical,
+    curation,
+    federation,
+    imports,
+    linkcheck,
+    mappings,
+    publish,
+    queries,
+    server,
+)
 from neuromech.build import build, open_graph, validate_project
 from neuromech.conflicts import find_conflicts
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
 from neuromech.explain import explain
 from neuromech.loading import load_project
+from neuromech.mapping_set import read_mapping_set
 from neuromech.mechanisms import shared_mechanisms
 from neuromech.modules import exhibited_modules
 from neuromech.namespaces import INFERRED_GRAPH
@@ -77,6 +90,12 @@ def _parse_params(raw: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_query(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    if args.endpoint:
+        endpoint = federation.Endpoint(args.endpoint, timeout=args.timeout, retries=args.retries)
+        print(
+            render_table(federation.query_endpoint(paths, args.name, _parse_params(args.param), endpoint), args.format)
+        )
+        return 0
     kg = open_graph(paths, args.store)
     print(render_table(kg.query(args.name, _parse_params(args.param)), args.format))
     return 0
@@ -298,6 +317,117 @@ def _add_reasoning_commands(
     p.add_argument("--condition", help="only this condition")
 
 
+def _cmd_mappings_import_skos(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    result = mappings.migrate(paths, args.external, dry_run=args.dry_run)
+    for conflict in result.conflicts:
+        print(f"conflict: {conflict}")
+    verb = "would move" if args.dry_run else "moved"
+    print(
+        f"{verb} {len(result.added)} new mappings to {paths.mappings_file}; "
+        f"{result.already_present} were already there; "
+        f"{len(result.files_changed)} entity files {'would change' if args.dry_run else 'rewritten'}; "
+        f"{len(result.conflicts)} conflicts left in Turtle"
+    )
+    return 0 if result.ok else 1
+
+
+def _cmd_mappings_fmt(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    changed = mappings.format_mapping_set(paths, check=args.check)
+    state = ("not canonical" if args.check else "rewritten") if changed else "canonical"
+    print(f"{paths.mappings_file}: {state}")
+    return 1 if args.check and changed else 0
+
+
+def _cmd_mappings_export(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    written = mappings.export_project_mappings(paths, args.out)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_mappings_impact(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    impacts = mappings.mapping_impact(open_graph(paths).store, read_mapping_set(paths.mappings_file))
+    print(render_rows(list(mappings.IMPACT_COLUMNS), mappings.impact_rows(impacts), args.format, max_width=60))
+    return 0
+
+
+def _cmd_link_check(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    report = linkcheck.check_project(paths, args.external, _parse_sources(args.source))
+    print(report.render())
+    return 1 if report.errors else 0
+
+
+def _cmd_imports_refresh(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    modules, changed = imports.refresh(paths, args.external, _parse_sources(args.source), check=args.check)
+    for module in modules:
+        state = ("differs" if args.check else "rewritten") if module.path in changed else "unchanged"
+        print(f"{module.path.relative_to(paths.root)}: {module.terms} terms ({module.seeds} used), {state}")
+    return 1 if args.check and changed else 0
+
+
+def _parse_sources(raw: Sequence[str]) -> dict[str, str]:
+    sources: dict[str, str] = {}
+    for item in raw:
+        key, sep, location = item.partition("=")
+        if not sep or not key or not location:
+            raise UsageError(f"--source takes KEY=PATH_OR_URL (e.g. uberon=uberon.obo), got {item!r}")
+        sources[key.strip()] = location.strip()
+    return sources
+
+
+def _add_link_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    handlers: dict[str, Handler],
+    common: argparse.ArgumentParser,
+    formats: argparse.ArgumentParser,
+) -> None:
+    """Declare the commands about links to external ontologies (mappings, link check, imports)."""
+    external = argparse.ArgumentParser(add_help=False)
+    external.add_argument(
+        "--external", type=Path, help="folder of external ontology files (default: ../shared/external)"
+    )
+    sources = argparse.ArgumentParser(add_help=False)
+    sources.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="KEY=PATH_OR_URL",
+        help="read source KEY (uberon, chebi, mondo, ...) from this file or URL instead of the external folder",
+    )
+    group = sub.add_parser("mappings", help="the SSSOM mapping set", parents=[common])
+    group_sub = group.add_subparsers(dest="mappings_command", required=True, metavar="ACTION")
+    p = group_sub.add_parser(
+        "import-skos",
+        help="move skos:*Match triples from data/entities/*.ttl into the SSSOM mapping set (idempotent)",
+        parents=[common, external],
+    )
+    p.add_argument("--dry-run", action="store_true", help="report what would move, write nothing")
+    handlers["mappings import-skos"] = _cmd_mappings_import_skos
+    p = group_sub.add_parser("fmt", help="rewrite the mapping set canonically (sorted rows)", parents=[common])
+    p.add_argument("--check", action="store_true", help="only report whether it is canonical")
+    handlers["mappings fmt"] = _cmd_mappings_fmt
+    p = group_sub.add_parser("export", help="write the SSSOM set and its SKOS triples to dist/", parents=[common])
+    p.add_argument("--out", type=Path, help="output folder (default: dist/)")
+    handlers["mappings export"] = _cmd_mappings_export
+    group_sub.add_parser("impact", help="for each mapping, the findings that depend on it", parents=[common, formats])
+    handlers["mappings impact"] = _cmd_mappings_impact
+    group = sub.add_parser("imports", help="generated import modules of external ontologies", parents=[common])
+    group_sub = group.add_subparsers(dest="imports_command", required=True, metavar="ACTION")
+    p = group_sub.add_parser(
+        "refresh",
+        help="regenerate ontology/imports/*-import.ttl from the external ontologies",
+        parents=[common, external, sources],
+    )
+    p.add_argument("--check", action="store_true", help="only report modules that differ from a regeneration")
+    handlers["imports refresh"] = _cmd_imports_refresh
+    handlers["link-check"] = _cmd_link_check
+    sub.add_parser(
+        "link-check",
+        help="check every mapping against the external ontology files",
+        description="check every mapping against the external ontology files",
+        parents=[common, external, sources],
+    )
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, help="project checkout (default: found from the working directory)")
@@ -336,6 +466,13 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = add("query", _cmd_query, "run a stored query", formats, stores)
     p.add_argument("name", help="stored query name (see `neuromech queries`)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter value")
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="SPARQL endpoint: answers the query's SERVICE block (queries/federated/), or the whole query",
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request to --endpoint (default 30)")
+    p.add_argument("--retries", type=int, default=2, help="retries of a failed request to --endpoint (default 2)")
     p = add("findings", _cmd_findings, "list findings, optionally by condition, entity and review", formats, stores)
     p.add_argument("--condition", help="condition label, CURIE or IRI")
     p.add_argument("--entity", help="entity label, CURIE or IRI")
@@ -361,6 +498,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     p = curate_sub.add_parser("check-quotes", help="check that every quote occurs in its review", parents=[common])
     p.add_argument("--seeds", type=Path, help="folder of the review texts (default: ../shared/seeds)")
     handlers["curate check-quotes"] = _cmd_check_quotes
+
+    _add_link_commands(sub, handlers, common, formats)
     return parser, handlers
 
 
@@ -371,7 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # build reports its steps (it takes seconds); other commands only with --verbose
     chatty = args.verbose or args.command == "build"
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(message)s", stream=sys.stderr)
-    key = f"curate {args.curate_command}" if args.command == "curate" else args.command
+    group = getattr(args, f"{args.command.replace('-', '_')}_command", None)
+    key = f"{args.command} {group}" if group else args.command
     try:
         return handlers[key](args, project(args.root))
     except NeuroMechError as err:

@@ -10,6 +10,7 @@ from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from neuromech.errors import SourceSyntaxError
+from neuromech.mapping_set import mapping_graph, read_mapping_set
 from neuromech.namespaces import bind_prefixes
 from neuromech.paths import ProjectPaths
 
@@ -72,8 +73,10 @@ def load_files(paths: Iterable[Path]) -> SourceGraph:
 
 
 def load_project(paths: ProjectPaths, extra_data: Iterable[Path] = ()) -> SourceGraph:
-    """Load the ontology, its import modules and all curated data of a project."""
-    return load_files([*paths.ontology_files(), *paths.data_files(), *extra_data])
+    """Load the ontology, its import modules, all curated data and the SSSOM mappings (as SKOS triples)."""
+    source = load_files([*paths.ontology_files(), *paths.data_files(), *extra_data])
+    source.graph += mapping_graph(read_mapping_set(paths.mappings_file), paths.mappings_file)
+    return source
 
 
 def load_shapes(paths: ProjectPaths) -> Graph:

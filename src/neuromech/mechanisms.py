@@ -143,7 +143,10 @@ def meeting_levels(
         return {
             level
             for level in common
-            if not any(lower != level and level in index.counts_for(lower) for lower in common)
+            if not any(
+                lower != level and level in index.counts_for(lower) and lower not in index.counts_for(level)
+                for lower in common
+            )
         }
 
     levels_a = {e: minimal(e, reach_b) for e in entities_a}

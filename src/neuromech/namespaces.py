@@ -66,9 +66,15 @@ EXTERNAL_PREFIXES: Final[dict[str, str]] = {
     "HBA": "http://purl.obolibrary.org/obo/HBA_",
 }
 
+#: Vocabularies of the SSSOM mapping set (justifications, the "no term found" object).
+MAPPING_PREFIXES: Final[dict[str, str]] = {
+    "semapv": "https://w3id.org/semapv/vocab/",
+    "sssom": "https://w3id.org/sssom/",
+}
+
 #: Every prefix the project knows, ours first. One converter serves the whole package.
 CONVERTER: Final = curies.Converter.from_prefix_map(
-    {**{k: v for k, v in TURTLE_PREFIXES.items() if k != "obo"}, **EXTERNAL_PREFIXES}
+    {**{k: v for k, v in TURTLE_PREFIXES.items() if k != "obo"}, **EXTERNAL_PREFIXES, **MAPPING_PREFIXES}
 )
 
 

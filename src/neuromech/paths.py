@@ -49,6 +49,16 @@ class ProjectPaths:
         return self.data if self.data is not None else self.root / "data"
 
     @property
+    def mappings_file(self) -> Path:
+        """The SSSOM mapping set: every link from an entity to an external ontology class."""
+        return self.data_dir / "mappings" / "neuromech.sssom.tsv"
+
+    @property
+    def external_dir(self) -> Path:
+        """The offline copies of the external ontologies, beside the checkout."""
+        return self.root.parent / "shared" / "external"
+
+    @property
     def shapes_dir(self) -> Path:
         """SHACL shapes."""
         return self.root / "shapes"
