@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax import SAXException
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
@@ -92,7 +93,7 @@ class AllenClass:
     species: str  # human / mouse
 
     def definition(self) -> str:
-        """The bridge's equivalence in words, e.g. ``HBA:4327 = UBERON:0001876 and in taxon some NCBITaxon:9606``."""
+        """Return the bridge's equivalence in words: ``HBA:4327 = UBERON:0001876 and in taxon some NCBITaxon:9606``."""
         relation = RELATION_NAMES.get(self.relation, self.relation)
         return f"{self.curie} = {self.uberon} and {relation} some {self.taxon}"
 
@@ -159,7 +160,7 @@ def parse_bridge(data: str | bytes, atlas: Atlas, labels: dict[str, str]) -> tup
     graph = Graph()
     try:
         graph.parse(data=data, format="xml")
-    except (ParserError, SyntaxError, ValueError) as err:  # the XML parser raises SAXParseException (a ValueError)
+    except (ParserError, SAXException, ValueError) as err:
         raise SourceSyntaxError(f"{atlas.bridge}: not RDF/XML: {err}") from err
     unique_label = URIRef("http://purl.obolibrary.org/obo/IAO_0000589")
     found: list[AllenClass] = []

@@ -419,7 +419,7 @@ def _read_cogat(texts: list[str], spec: SourceSpec) -> list[ExternalTerm]:
 
 
 def _read_allen_atlas(texts: list[str], spec: SourceSpec) -> list[ExternalTerm]:
-    from neuromech.allen import ATLASES, parse_atlas_terms  # allen builds on this module
+    from neuromech.allen import ATLASES, parse_atlas_terms  # noqa: PLC0415 -- neuromech.allen imports this module
 
     return parse_atlas_terms(texts[0], ATLASES[spec.key])
 

@@ -257,9 +257,7 @@ def derive_allen(mapping_set: MappingSet, graph: Graph, bridges: AllenBridges) -
     return result
 
 
-def derive_allen_mappings(
-    paths: ProjectPaths, external_dir: Path | None = None, dry_run: bool = False
-) -> DeriveResult:
+def derive_allen_mappings(paths: ProjectPaths, external_dir: Path | None = None, dry_run: bool = False) -> DeriveResult:
     """Run :func:`derive_allen` on a project's mapping set with the bridges of ``external_dir``; write the set.
 
     The set is rewritten canonically (atomically) only when rows were added and not ``dry_run``.
