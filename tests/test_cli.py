@@ -63,7 +63,7 @@ def test_findings_tsv_round_trips_with_the_query(built: Path, capsys: pytest.Cap
     by_id = {r["finding_id"]: r for r in records}
     first = by_id["nmf:nssi-0007"]
     assert first["entity"] == "amygdala"
-    assert first["entity_ids"] == "UBERON:0001876"
+    assert first["entity_ids"] == "UBERON:0001876|HBA:4327"  # HBA: derived by `mappings derive-allen`
     assert first["partner"] == "supplementary motor area"
     assert first["direction"] == "increased"
     assert first["measure"] == "functional connectivity"

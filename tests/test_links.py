@@ -193,3 +193,31 @@ def test_ptsd_counts_for_anxiety_disorders_through_subtype_of(repo: ProjectPaths
     )
     kg = open_graph(replace(repo, data=data))
     assert (str(NME.ptsd), str(NME["anxiety-or-stress-disorder"])) in _falls_under(kg)
+
+
+@needs_external
+def test_link_check_verifies_allen_ids_and_their_class(external: ExternalIndex, project_graph: Graph) -> None:
+    amygdala = external.get("HBA:4327")
+    assert amygdala is not None
+    assert amygdala.label == "amygdala"
+    rows = [
+        new_row("nme:amygdala", "amygdala", "skos:narrowMatch", "HBA:4327", "amygdala"),
+        new_row("nme:amygdala", "amygdala", "skos:narrowMatch", "MBA:999999999", "nothing"),
+        new_row("nme:nucleus-accumbens", "nucleus accumbens", "skos:narrowMatch", "MBA:56", "Nucleus acumbens"),
+        new_row("nme:cortisol", "cortisol", "skos:narrowMatch", "HBA:4327", "amygdala"),
+    ]
+    report = link_check(MappingSet(rows=rows), project_graph, external)
+    errors = [p.render() for p in report.errors]
+    assert len(errors) == 2, errors
+    assert errors[0].startswith("error: nme:amygdala skos:narrowMatch MBA:999999999: not found in ")
+    assert "local-allen-mba.owl" in errors[0]
+    assert errors[1].startswith("error: nme:cortisol skos:narrowMatch HBA:4327: prefix HBA does not suit a ")
+    warnings = [p.render() for p in report.warnings]
+    assert (
+        "warning: nme:nucleus-accumbens skos:narrowMatch MBA:56: object_label 'Nucleus acumbens' differs from "
+        "the mba label 'Nucleus accumbens'"
+    ) in warnings
+    assert any(
+        line.startswith("checked against hba: ") and "local-allen-hba.owl" in line
+        for line in report.render().splitlines()
+    )

@@ -132,6 +132,8 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str]] = [
     ("nmsh:entity-synonym-language", "nme:almond", [], 'nme:almond skos:altLabel "AL" .'),
     ("nmsh:EntityIriShape", "nme:bad_name", [], "nme:bad_name a nm:BrainRegion ; " + GOOD_ENTITY + " ."),
     ("nmsh:region-mapping", "nme:almond", [], "nme:almond skos:exactMatch obo:CHEBI_7916 ."),
+    # an Allen ID written as an OBO PURL: the atlas classes are https://purl.brain-bican.org/ontology/hbao/HBA_n
+    ("nmsh:region-mapping", "nme:almond", [], "nme:almond skos:narrowMatch obo:HBA_4327 ."),
     ("nmsh:region-part-of", "nme:dorsal-cingulate", [], "nme:dorsal-cingulate obo:BFO_0000050 nme:human ."),
     ("nmsh:region-part-of-acyclic", "nme:cingulate", [], "nme:cingulate obo:BFO_0000050 nme:dorsal-cingulate ."),
     ("nmsh:molecule-mapping", "nme:stress-hormone", [], "nme:stress-hormone skos:exactMatch obo:UBERON_0001876 ."),
@@ -248,6 +250,18 @@ def test_violating_case_is_reported(
     assert not report.conforms
     found = {(v.rule, v.focus) for v in report.violations}
     assert (rule, focus) in found, report.render()
+
+
+def test_allen_atlas_classes_conform_on_a_region(baseline: SourceGraph, shapes: Graph) -> None:
+    graph = copy.deepcopy(baseline.graph)
+    graph.parse(
+        data=PREFIXES
+        + "nme:almond skos:narrowMatch <https://purl.brain-bican.org/ontology/hbao/HBA_4327> , "
+        + "<https://purl.brain-bican.org/ontology/mbao/MBA_131> .",
+        format="turtle",
+    )
+    report = validate(SourceGraph(graph, baseline.subject_files), shapes)
+    assert report.conforms, report.render()
 
 
 def test_report_names_file_rule_problem_and_fix(baseline: SourceGraph, shapes: Graph, mini: ProjectPaths) -> None:

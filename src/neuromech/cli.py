@@ -331,6 +331,18 @@ def _cmd_mappings_import_skos(args: argparse.Namespace, paths: ProjectPaths) -> 
     return 0 if result.ok else 1
 
 
+def _cmd_mappings_derive_allen(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    result = mappings.derive_allen_mappings(paths, args.external, dry_run=args.dry_run)
+    for row in result.added:
+        print(f"{row.subject_id} {row.predicate_id} {row.object_id} {row.object_label!r}")
+    verb = "would add" if args.dry_run else "added"
+    print(
+        f"{verb} {len(result.added)} Allen atlas mappings ({result.count('HBA')} HBA, {result.count('MBA')} MBA) "
+        f"to {paths.mappings_file}; {len(result.kept)} were already there"
+    )
+    return 0
+
+
 def _cmd_mappings_fmt(args: argparse.Namespace, paths: ProjectPaths) -> int:
     changed = mappings.format_mapping_set(paths, check=args.check)
     state = ("not canonical" if args.check else "rewritten") if changed else "canonical"
@@ -402,6 +414,13 @@ def _add_link_commands(
     )
     p.add_argument("--dry-run", action="store_true", help="report what would move, write nothing")
     handlers["mappings import-skos"] = _cmd_mappings_import_skos
+    p = group_sub.add_parser(
+        "derive-allen",
+        help="add narrowMatch rows to Allen HBA/MBA classes for brain regions' exact UBERON matches (idempotent)",
+        parents=[common, external],
+    )
+    p.add_argument("--dry-run", action="store_true", help="report what would be added, write nothing")
+    handlers["mappings derive-allen"] = _cmd_mappings_derive_allen
     p = group_sub.add_parser("fmt", help="rewrite the mapping set canonically (sorted rows)", parents=[common])
     p.add_argument("--check", action="store_true", help="only report whether it is canonical")
     handlers["mappings fmt"] = _cmd_mappings_fmt

@@ -1,4 +1,4 @@
-"""Read the external ontology files (OBO, TSV reports, JSON) into one index of terms.
+"""Read the external ontology files (OBO, TSV reports, JSON, the Allen atlases' OWL) into one index of terms.
 
 The files are the offline copies in ``../shared/external/`` (see its ``README.md`` and
 ``MANIFEST.tsv``), or full ontologies given by path or URL. Each reader returns
@@ -373,6 +373,9 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec(
             "cogat", ("cogat.concept", "cogat.task"), ("cogat/ConceptCollection.json", "cogat/TaskCollection.json")
         ),
+        # the Allen atlas classes with their labels (the UBERON bridges are read by neuromech.allen)
+        SourceSpec("hba", ("HBA",), ("brain-atlas/local-allen-hba.owl",)),
+        SourceSpec("mba", ("MBA",), ("brain-atlas/local-allen-mba.owl",)),
     )
 }
 
@@ -415,6 +418,12 @@ def _read_cogat(texts: list[str], spec: SourceSpec) -> list[ExternalTerm]:
     return [t for text, prefix in zip(texts, spec.prefixes, strict=False) for t in parse_cogat(text, prefix)]
 
 
+def _read_allen_atlas(texts: list[str], spec: SourceSpec) -> list[ExternalTerm]:
+    from neuromech.allen import ATLASES, parse_atlas_terms  # noqa: PLC0415 -- neuromech.allen imports this module
+
+    return parse_atlas_terms(texts[0], ATLASES[spec.key])
+
+
 _READERS: dict[str, Callable[[list[str], SourceSpec], list[ExternalTerm]]] = {
     "mondo": lambda texts, _: parse_mondo(texts[0], texts[1] if len(texts) > 1 else ""),
     "doid": lambda texts, _: parse_doid(texts[0]),
@@ -422,6 +431,8 @@ _READERS: dict[str, Callable[[list[str], SourceSpec], list[ExternalTerm]]] = {
     "hgnc": lambda texts, _: parse_hgnc(texts[0]),
     "cogat": _read_cogat,
     "ro": _read_relations,
+    "hba": _read_allen_atlas,
+    "mba": _read_allen_atlas,
 }
 
 

@@ -28,7 +28,7 @@ WARNING = "warning"
 #: External prefixes each kind of entity may map to (most specific class first).
 ALLOWED_PREFIXES: tuple[tuple[str, frozenset[str]], ...] = (
     ("BrainRegion", frozenset({"UBERON", "MBA", "HBA"})),
-    ("Circuit", frozenset({"UBERON", "MBA", "HBA"})),
+    ("Circuit", frozenset({"UBERON"})),
     ("Gene", frozenset({"HGNC", "NCBIGene"})),
     ("GeneticVariant", frozenset({"dbSNP"})),
     ("Receptor", frozenset({"PR", "CHEBI", "GO", "HGNC"})),
@@ -89,7 +89,7 @@ class LinkReport:
         return "\n".join(lines)
 
 
-def _kinds(graph: Graph, node: URIRef) -> set[str]:
+def entity_kinds(graph: Graph, node: URIRef) -> set[str]:
     """Local names of the nm: classes of ``node`` and of their superclasses."""
     found: set[str] = set()
     stack = list(graph.objects(node, RDF.type))
@@ -174,10 +174,10 @@ def link_check(mapping_set: MappingSet, graph: Graph, external: ExternalIndex) -
                         WARNING, row, f"subject_label {row.subject_label!r} differs from the entity's label {label!r}"
                     )
                 )
-            allowed = allowed_prefixes(_kinds(graph, subject))
+            allowed = allowed_prefixes(entity_kinds(graph, subject))
             prefix = row.object_id.split(":", 1)[0]
             if allowed is not None and prefix not in allowed and not row.negative:
-                kinds = ", ".join(sorted(_kinds(graph, subject)))
+                kinds = ", ".join(sorted(entity_kinds(graph, subject)))
                 report.problems.append(
                     Problem(
                         ERROR, row, f"prefix {prefix} does not suit a {kinds} (allowed: {', '.join(sorted(allowed))})"
@@ -232,7 +232,7 @@ def _coverage(mapping_set: MappingSet, graph: Graph, report: LinkReport) -> None
         if (
             isinstance(subject, URIRef)
             and str(subject).startswith("https://w3id.org/neuromech/entity/")
-            and allowed_prefixes(_kinds(graph, subject)) is not None
+            and allowed_prefixes(entity_kinds(graph, subject)) is not None
         ):
             mappable.add(compress(str(subject)) or str(subject))
     report.mapped_entities = len(mapped & mappable)

@@ -1,9 +1,10 @@
-"""Mapping workflows: move SKOS mapping triples from Turtle into the SSSOM set, export it.
+"""Mapping workflows: move SKOS mapping triples from Turtle into the SSSOM set, derive, export it.
 
 ``import_skos`` is the migration curators' branches need after merging: every
 ``skos:*Match`` triple in ``data/entities/*.ttl`` becomes an SSSOM row (unless the same
 mapping is already there) and is removed from the Turtle, which is rewritten canonically.
-Running it again changes nothing.
+Running it again changes nothing. ``derive_allen`` chains the brain regions' exact UBERON
+matches through the Allen atlas bridges into narrow matches to HBA / MBA classes.
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
+from neuromech.allen import AllenBridges, load_bridges
 from neuromech.canonical import serialise
+from neuromech.errors import UsageError
 from neuromech.export import publish_directory, write_atomically
 from neuromech.external import ExternalIndex, load_external
-from neuromech.loading import parse_turtle
+from neuromech.linkcheck import entity_kinds
+from neuromech.loading import load_project, parse_turtle
 from neuromech.mapping_set import (
+    CONFIDENCE,
     PREDICATE_IRIS,
     MappingRow,
     MappingSet,
     compress,
+    expand,
     mapping_graph,
     new_row,
     read_mapping_set,
@@ -185,6 +191,89 @@ def migrate(paths: ProjectPaths, external_dir: Path | None = None, dry_run: bool
     folder = external_dir or paths.external_dir
     external = load_external(folder) if folder.is_dir() else None
     return import_skos(paths, external, dry_run)
+
+
+CHAINED = "semapv:MappingChaining"
+
+
+@dataclass
+class DeriveResult:
+    """What ``derive_allen`` added, and the derivable rows an existing row already covered."""
+
+    added: list[MappingRow] = field(default_factory=list)
+    kept: list[MappingRow] = field(default_factory=list)
+
+    def count(self, prefix: str) -> int:
+        """How many added rows have an object with ``prefix``."""
+        return sum(1 for r in self.added if r.object_id.startswith(f"{prefix}:"))
+
+
+def derive_allen(mapping_set: MappingSet, graph: Graph, bridges: AllenBridges) -> DeriveResult:
+    """Add ``skos:narrowMatch`` rows to Allen atlas classes for the brain regions' exact UBERON matches.
+
+    For every positive ``skos:exactMatch UBERON:x`` row whose subject is a ``nm:BrainRegion`` of
+    ``graph``, and every HBA / MBA class the bridges declare equivalent to *UBERON:x and (in
+    taxon / part of) some species*, a row ``subject skos:narrowMatch HBA:n`` is appended to
+    ``mapping_set``: the atlas class is the human (or mouse) part of our species-neutral
+    region, so it is narrower. Justification ``semapv:MappingChaining``, the narrowMatch
+    confidence of the policy, the atlas label as object_label, and a comment naming the
+    bridge file and the UBERON class chained through.
+
+    A pair (subject, atlas class) that already has a row — any predicate, positive or
+    negative — is left alone and listed in :attr:`DeriveResult.kept`: existing rows win, and a
+    second run adds nothing.
+    """
+    by_pair = {(r.subject_id, r.object_id): r for r in mapping_set.rows}
+    result = DeriveResult()
+    for row in sorted(mapping_set.positive(), key=MappingRow.sort_key):
+        if row.predicate_id != "skos:exactMatch" or not row.object_id.startswith("UBERON:"):
+            continue
+        if "BrainRegion" not in entity_kinds(graph, expand(row.subject_id, "mapping set")):
+            continue
+        for allen in bridges.for_uberon(row.object_id):
+            pair = (row.subject_id, allen.curie)
+            if pair in by_pair:
+                if by_pair[pair] not in result.kept:
+                    result.kept.append(by_pair[pair])
+                continue
+            derived = MappingRow(
+                subject_id=row.subject_id,
+                subject_label=row.subject_label,
+                predicate_id="skos:narrowMatch",
+                predicate_modifier="",
+                object_id=allen.curie,
+                object_label=allen.label,
+                mapping_justification=CHAINED,
+                confidence=f"{CONFIDENCE['skos:narrowMatch']:g}",
+                comment=(
+                    f"chained through {row.subject_id} skos:exactMatch {row.object_id} ({row.object_label}): "
+                    f"{allen.bridge} states {allen.definition()} ({allen.species}), "
+                    f"the {allen.species} part of the region"
+                ),
+            )
+            mapping_set.rows.append(derived)
+            by_pair[pair] = derived
+            result.added.append(derived)
+    return result
+
+
+def derive_allen_mappings(paths: ProjectPaths, external_dir: Path | None = None, dry_run: bool = False) -> DeriveResult:
+    """Run :func:`derive_allen` on a project's mapping set with the bridges of ``external_dir``; write the set.
+
+    The set is rewritten canonically (atomically) only when rows were added and not ``dry_run``.
+
+    Raises:
+        UsageError: when the external folder or an Allen file is missing.
+        SourceSyntaxError: when the mapping set, a source file or a bridge does not parse.
+    """
+    folder = external_dir or paths.external_dir
+    if not folder.is_dir():
+        raise UsageError(f"external ontology folder not found: {folder}; pass --external DIR")
+    mapping_set = read_mapping_set(paths.mappings_file)
+    result = derive_allen(mapping_set, load_project(paths).graph, load_bridges(folder))
+    if result.added and not dry_run:
+        write_mapping_set(mapping_set, paths.mappings_file)
+    return result
 
 
 _IMPACT_QUERY = """

@@ -62,8 +62,10 @@ EXTERNAL_PREFIXES: Final[dict[str, str]] = {
     "dbSNP": "https://identifiers.org/dbsnp:",
     "cogat.concept": "https://www.cognitiveatlas.org/concept/id/",
     "cogat.task": "https://www.cognitiveatlas.org/task/id/",
-    "MBA": "http://purl.obolibrary.org/obo/MBA_",
-    "HBA": "http://purl.obolibrary.org/obo/HBA_",
+    # the Allen atlas classes of the BICAN HBAO / MBAO ontologies, as the UBERON bridges name them
+    # (the Bioregistry / OBO extended prefix map URI prefixes of HBA and MBA)
+    "HBA": "https://purl.brain-bican.org/ontology/hbao/HBA_",
+    "MBA": "https://purl.brain-bican.org/ontology/mbao/MBA_",
 }
 
 #: Vocabularies of the SSSOM mapping set (justifications, the "no term found" object).
