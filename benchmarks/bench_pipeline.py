@@ -34,6 +34,7 @@ from types import FrameType
 
 import pyoxigraph as ox
 from rdflib import Graph
+from synthetic import PARAMETER_VALUES as VALUES
 from synthetic import synthetic_graph
 
 from neuromech import export, loading, queries, validation
@@ -42,15 +43,6 @@ from neuromech.reasoning import load_rules, materialise
 from neuromech.store import OxigraphStore, RdflibStore, Store
 
 TRIPLES_PER_FINDING = 17.2  # measured on synthetic_graph
-VALUES = {
-    "condition": "https://w3id.org/neuromech/entity/condition-0",
-    "a": "https://w3id.org/neuromech/entity/condition-0",
-    "b": "https://w3id.org/neuromech/entity/condition-1",
-    "entity": "https://w3id.org/neuromech/entity/entity-0",
-    "region": "https://w3id.org/neuromech/entity/entity-0",
-    "method": "https://w3id.org/neuromech/entity/task-fmri",
-    "study": "https://w3id.org/neuromech/study/synthetic-1",
-}
 
 
 class Capped(Exception):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 from rdflib import Graph
+from synthetic import PARAMETER_VALUES as VALUES
 from synthetic import synthetic_graph
 
 from neuromech.loading import load_files
@@ -25,16 +26,6 @@ from neuromech.paths import project
 from neuromech.queries import StoredQuery, bind_parameters, load_catalogue
 from neuromech.reasoning import Rule, load_rules, materialise
 from neuromech.store import OxigraphStore, RdflibStore, Store, Term
-
-VALUES = {
-    "condition": "https://w3id.org/neuromech/entity/condition-0",
-    "a": "https://w3id.org/neuromech/entity/condition-0",
-    "b": "https://w3id.org/neuromech/entity/condition-1",
-    "entity": "https://w3id.org/neuromech/entity/entity-0",
-    "region": "https://w3id.org/neuromech/entity/entity-0",
-    "method": "https://w3id.org/neuromech/entity/task-fmri",
-    "study": "https://w3id.org/neuromech/study/synthetic-1",
-}
 
 
 def timed(action: Callable[[], object], repeat: int) -> float:

@@ -11,6 +11,17 @@ from neuromech.namespaces import NM, NME, NMF, NMR, NMS, OBO, bind_prefixes
 
 KINDS = (NM.BrainRegion, NM.Neurotransmitter, NM.Hormone, NM.Gene, NM.Construct, NM.Circuit)
 MEASURES = (NM.activation, NM.functional_connectivity, NM.gray_matter_volume, NM.concentration, NM.genetic_association)
+# Values for the required parameters of every stored query, naming nodes the synthetic graph has.
+PARAMETER_VALUES = {
+    "condition": "https://w3id.org/neuromech/entity/condition-0",
+    "a": "https://w3id.org/neuromech/entity/condition-0",
+    "b": "https://w3id.org/neuromech/entity/condition-1",
+    "entity": "https://w3id.org/neuromech/entity/entity-0",
+    "region": "https://w3id.org/neuromech/entity/entity-0",
+    "method": "https://w3id.org/neuromech/entity/task-fmri",
+    "study": "https://w3id.org/neuromech/study/synthetic-1",
+}
+
 DIRECTIONS = (NM.increased, NM.decreased, NM.no_difference, NM.positively_associated)
 
 
