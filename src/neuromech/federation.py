@@ -28,7 +28,7 @@ from neuromech.build import open_graph
 from neuromech.errors import NeuroMechError, SourceSyntaxError
 from neuromech.paths import ProjectPaths
 from neuromech.queries import StoredQuery, bind_parameters, get_query, load_catalogue
-from neuromech.store import ResultTable, Store, Term, with_values
+from neuromech.store import ResultTable, Store, Term, sparql_braces, with_values
 
 _SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(?:<[^<>\s]*>|\?[A-Za-z_]\w*)\s*\{", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*(?:PREFIX|BASE)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
@@ -105,25 +105,11 @@ def _table(answer: dict[str, Any]) -> ResultTable:
 
 
 def _matching_brace(text: str, opening: int) -> int:
-    depth, index, length = 0, opening, len(text)
-    while index < length:
-        char = text[index]
-        if char == "#":
-            newline = text.find("\n", index)
-            index = length if newline < 0 else newline
-        elif char in "\"'":
-            index += 1
-            while index < length and text[index] != char:
-                index += 2 if text[index] == "\\" else 1
-        elif char == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", text[index:]):
-            index = text.index(">", index)
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
+    depth = 0
+    for index, char in sparql_braces(text, opening):
+        depth += 1 if char == "{" else -1
+        if depth == 0:
+            return index
     raise SourceSyntaxError("unbalanced braces in the SERVICE block")
 
 

@@ -16,7 +16,7 @@ store the same semantics.)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -88,24 +88,33 @@ def _from_ox(term: object) -> Term | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def _top_level_brace(query: str) -> int:
-    """Return the index of the ``{`` opening the top-level WHERE group of a SELECT/ASK query."""
-    index, length = 0, len(query)
+def sparql_braces(query: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Yield ``(index, char)`` for each SPARQL brace of ``query`` from ``start`` on.
+
+    Braces inside a comment, a string literal or an IRI are skipped.
+    """
+    index, length = start, len(query)
     while index < length:
         char = query[index]
         if char == "#":
             newline = query.find("\n", index)
-            index = length if newline < 0 else newline + 1
-            continue
-        if char in "\"'":
+            index = length if newline < 0 else newline
+        elif char in "\"'":
             index += 1
             while index < length and query[index] != char:
                 index += 2 if query[index] == "\\" else 1
         elif char == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", query[index:]):
             index = query.index(">", index)
-        elif char == "{":
-            return index
+        elif char in "{}":
+            yield index, char
         index += 1
+
+
+def _top_level_brace(query: str) -> int:
+    """Return the index of the ``{`` opening the top-level WHERE group of a SELECT/ASK query."""
+    for index, char in sparql_braces(query):
+        if char == "{":
+            return index
     raise SourceSyntaxError("query has no WHERE group to bind parameters into")
 
 
