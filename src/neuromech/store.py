@@ -170,6 +170,11 @@ class OxigraphStore(Store):
         """Create an empty store."""
         self._store = ox.Store()
 
+    @property
+    def native(self) -> ox.Store:
+        """The underlying ``pyoxigraph.Store`` (for bulk loads, dumps and in-store updates)."""
+        return self._store
+
     @classmethod
     def from_graph(cls, graph: Graph) -> OxigraphStore:
         """Create a store holding the triples of ``graph`` in its default graph."""
