@@ -1,5 +1,9 @@
 """SHACL validation with reports a curator can act on.
 
+Two validators give the same report: :func:`validate` runs pySHACL on an rdflib graph (the
+reference) and :func:`validate_store` runs the shapes compiled to SPARQL
+(:mod:`neuromech.shacl_sparql`) on a store, 60x faster at 10^6 triples.
+
 Each violation names the focus node (as a CURIE, with its label or statement), the file that
 describes it, the rule (the shape's IRI), what is wrong (``sh:message``) and how to fix it
 (``sh:description`` of the shape).
@@ -7,7 +11,7 @@ describes it, the rule (the shape's IRI), what is wrong (``sh:message``) and how
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from rdflib.namespace import RDF, RDFS
 
 from neuromech.loading import SourceGraph
 from neuromech.namespaces import NM, SH, compress
+from neuromech.shacl_sparql import ShaclResult, run_shapes
+from neuromech.store import Store, Term, _sparql_term
 
 
 @dataclass(frozen=True, order=True)
@@ -69,7 +75,7 @@ class ValidationReport:
 
 
 def validate(source: SourceGraph, shapes: Graph, root: Path | None = None) -> ValidationReport:
-    """Validate ``source`` against ``shapes`` with pySHACL (no extra inference).
+    """Validate ``source`` against ``shapes`` with pySHACL (no extra inference): the reference.
 
     Args:
         source: the merged ontology and data, with the file of each subject.
@@ -79,12 +85,54 @@ def validate(source: SourceGraph, shapes: Graph, root: Path | None = None) -> Va
     conforms, results, _ = pyshacl.validate(
         source.graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False
     )
-    violations = sorted(_violations(results, shapes, source, root))
-    return ValidationReport(bool(conforms), violations)
+    found = list(_pyshacl_results(results))
+    labels = _labels_from_graph(source.graph, {r.focus for r in found})
+    return _report(bool(conforms), found, shapes, source.file_of, root, labels)
+
+
+def validate_store(
+    store: Store,
+    shapes: Graph,
+    file_of: Callable[[object], Path | None],
+    root: Path | None = None,
+    focus: Collection[URIRef] | None = None,
+) -> ValidationReport:
+    """Validate the triples of ``store`` against ``shapes`` with the shapes compiled to SPARQL.
+
+    The same report as :func:`validate` (pySHACL, the reference) gives on the same triples,
+    60x faster at 10^6 triples on Oxigraph (``docs/performance.md``); the limits of the
+    translation are listed in :mod:`neuromech.shacl_sparql`. Queries see the union of the
+    store's graphs, so validate before materialising inferred triples to check what was asserted.
+
+    Args:
+        store: the store holding the data (an :class:`~neuromech.store.OxigraphStore`).
+        shapes: the SHACL shapes graph (compiled once and cached).
+        file_of: the source file of a node (e.g. ``SourceGraph.file_of``), or None.
+        root: folder that file names in the report are made relative to.
+        focus: validate only these focus nodes (the nodes an edit touched); None for all.
+
+    Raises:
+        UnsupportedShapeError: if a shape uses a component the compiler cannot translate.
+    """
+    found = run_shapes(store, shapes, focus)
+    labels = _labels_from_store(store, {r.focus for r in found})
+    return _report(not found, found, shapes, file_of, root, labels)
+
+
+def _report(
+    conforms: bool,
+    results: Iterable[ShaclResult],
+    shapes: Graph,
+    file_of: Callable[[object], Path | None],
+    root: Path | None,
+    labels: Mapping[Term, str],
+) -> ValidationReport:
+    violations = sorted(_violation(r, shapes, file_of, root, labels) for r in results)
+    return ValidationReport(conforms, violations)
 
 
 def _one(graph: Graph, subject: object, predicate: URIRef) -> object | None:
-    return next(iter(graph.objects(subject, predicate)), None)  # type: ignore[arg-type]
+    return min(graph.objects(subject, predicate), key=str, default=None)  # type: ignore[arg-type]
 
 
 def _text(term: object | None) -> str:
@@ -95,39 +143,77 @@ def _text(term: object | None) -> str:
     return str(term)
 
 
-def _label(graph: Graph, node: object) -> str:
+LABEL_PREDICATES = (RDFS.label, NM.statement, NM.citation_text)
+
+
+def _pick_label(values: Mapping[URIRef, Iterable[object]]) -> str:
+    """The first English or untagged label by predicate order, else the first other value, cut to 80."""
     best = ""
-    for predicate in (RDFS.label, NM.statement, NM.citation_text):
-        for value in graph.objects(node, predicate):  # type: ignore[arg-type]
+    for predicate in LABEL_PREDICATES:
+        for value in sorted(values.get(predicate, ()), key=lambda v: (str(v), repr(v))):
             if isinstance(value, Literal) and (value.language in (None, "en")):
                 return str(value)
             best = best or str(value)
     return best[:80]
 
 
-def _violations(results: Graph, shapes: Graph, source: SourceGraph, root: Path | None) -> Iterable[Violation]:
+def _labels_from_graph(graph: Graph, nodes: Iterable[Term]) -> dict[Term, str]:
+    return {
+        node: _pick_label({p: list(graph.objects(node, p)) for p in LABEL_PREDICATES})  # type: ignore[arg-type]
+        for node in nodes
+    }
+
+
+def _labels_from_store(store: Store, nodes: Iterable[Term]) -> dict[Term, str]:
+    named = sorted(n for n in nodes if isinstance(n, URIRef))
+    found: dict[Term, dict[URIRef, list[object]]] = {n: {} for n in nodes}
+    for start in range(0, len(named), 500):
+        chunk = " ".join(_sparql_term(n) for n in named[start : start + 500])
+        predicates = " ".join(_sparql_term(p) for p in LABEL_PREDICATES)
+        query = f"SELECT DISTINCT ?n ?p ?l WHERE {{ VALUES ?n {{ {chunk} }} VALUES ?p {{ {predicates} }} ?n ?p ?l }}"
+        for node, predicate, label in store.select(query).rows:
+            if node is not None and isinstance(predicate, URIRef):
+                found[node].setdefault(predicate, []).append(label)
+    return {node: _pick_label(values) for node, values in found.items()}
+
+
+def _pyshacl_results(results: Graph) -> Iterable[ShaclResult]:
     for result in results.subjects(RDF.type, SH.ValidationResult):
-        focus = _one(results, result, SH.focusNode)
-        shape = _one(results, result, SH.sourceShape)
-        constraint = _one(results, result, SH.sourceConstraint)
-        rule_node = constraint if isinstance(constraint, URIRef) else shape
-        message = _one(results, result, SH.resultMessage) or _one(shapes, rule_node, SH.message)
-        fix = _one(shapes, rule_node, SH.description) or _one(shapes, shape, SH.description)
-        path = _one(results, result, SH.resultPath)
-        value = _one(results, result, SH.value)
-        severity = _one(results, result, SH.resultSeverity)
-        file = source.file_of(focus)
-        file_text = ""
-        if file is not None:
-            file_text = str(file.relative_to(root)) if root and file.is_relative_to(root) else str(file)
-        yield Violation(
-            file=file_text,
-            focus=_text(focus),
-            rule=_text(rule_node) if isinstance(rule_node, URIRef) else "(anonymous shape)",
-            severity=_text(severity).replace("sh:", "").rsplit("#", 1)[-1],
-            message=str(message or "constraint violated"),
-            fix=str(fix or ""),
-            path=_text(path) if isinstance(path, URIRef) else "",
-            value=_text(value)[:120],
-            label=_label(source.graph, focus),
+        yield ShaclResult(
+            focus=_one(results, result, SH.focusNode),  # type: ignore[arg-type]
+            shape=_one(results, result, SH.sourceShape),  # type: ignore[arg-type]
+            component=_one(results, result, SH.sourceConstraintComponent),  # type: ignore[arg-type]
+            severity=_one(results, result, SH.resultSeverity),  # type: ignore[arg-type]
+            messages=tuple(sorted(str(m) for m in results.objects(result, SH.resultMessage))),
+            path=_one(results, result, SH.resultPath),  # type: ignore[arg-type]
+            value=_one(results, result, SH.value),  # type: ignore[arg-type]
+            constraint=_one(results, result, SH.sourceConstraint),  # type: ignore[arg-type]
         )
+
+
+def _violation(
+    result: ShaclResult,
+    shapes: Graph,
+    file_of: Callable[[object], Path | None],
+    root: Path | None,
+    labels: Mapping[Term, str],
+) -> Violation:
+    shape, constraint = result.shape, result.constraint
+    rule_node = constraint if isinstance(constraint, URIRef) else shape
+    message = result.messages[0] if result.messages else _one(shapes, rule_node, SH.message)
+    fix = _one(shapes, rule_node, SH.description) or _one(shapes, shape, SH.description)
+    file = file_of(result.focus)
+    file_text = ""
+    if file is not None:
+        file_text = str(file.relative_to(root)) if root and file.is_relative_to(root) else str(file)
+    return Violation(
+        file=file_text,
+        focus=_text(result.focus),
+        rule=_text(rule_node) if isinstance(rule_node, URIRef) else "(anonymous shape)",
+        severity=_text(result.severity).replace("sh:", "").rsplit("#", 1)[-1],
+        message=str(message or "constraint violated"),
+        fix=str(fix or ""),
+        path=_text(result.path) if isinstance(result.path, URIRef) else "",
+        value=_text(result.value)[:120],
+        label=labels.get(result.focus, ""),
+    )

@@ -1,0 +1,670 @@
+"""SHACL validation compiled to SPARQL SELECT queries, run on a SPARQL store (Oxigraph).
+
+:func:`compile_shapes` turns a shapes graph into one :class:`Check` per (shape, constraint
+component): a SELECT query returning the focus node (``?this``) and, where SHACL reports one,
+the value node (``?value``), plus the metadata pySHACL writes into a validation result (source
+shape, source constraint, constraint component, result path, severity, messages).
+:meth:`CompiledShapes.run` runs them on a store and returns :class:`ShaclResult` records.
+
+pySHACL (``inference="none"``) is the reference; ``tests/test_shacl_sparql.py`` checks that
+both give the same violations on every fixture. Supported (anything else in the ``sh:``
+namespace is refused at compile time, naming the shape and the component):
+
+- targets: ``sh:targetClass`` (instances of the class and of its ``rdfs:subClassOf*``
+  subclasses in the data; the class set is computed once per run and given as ``VALUES``),
+  ``sh:targetNode``, ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``;
+- paths: IRIs, ``sh:alternativePath``, ``sh:inversePath``, sequences, ``sh:zeroOrMorePath``,
+  ``sh:oneOrMorePath``, ``sh:zeroOrOnePath``;
+- components: ``sh:class``, ``sh:datatype``, ``sh:nodeKind``, ``sh:minCount``, ``sh:maxCount``,
+  ``sh:pattern`` (+ ``sh:flags``), ``sh:minLength``, ``sh:maxLength``, ``sh:languageIn``,
+  ``sh:in``, ``sh:or``, ``sh:and``, ``sh:not``, ``sh:node``, ``sh:property``,
+  ``sh:qualifiedValueShape`` with ``sh:qualifiedMinCount``/``sh:qualifiedMaxCount`` (not
+  disjoint), ``sh:sparql`` SELECT constraints on node shapes (``sh:prefixes``/``sh:declare``,
+  ``{?var}`` substitution in messages), ``sh:severity``, ``sh:deactivated``.
+
+Where pySHACL departs from the SHACL specification, the queries follow pySHACL:
+
+- ``sh:languageIn`` matches a tag when it, or its first subtag, equals a listed range
+  (case-insensitively), not by ``langMatches``;
+- ``sh:pattern`` and ``sh:minLength``/``sh:maxLength`` fail on blank nodes;
+- a SPARQL-based constraint's rows are deduplicated on all projected variables.
+
+Limits of the store, not of the compiler (Oxigraph normalises literals on load, see
+oxigraph/oxigraph#526): a literal typed with a type derived from ``xsd:integer``
+(``xsd:nonNegativeInteger``, ``xsd:positiveInteger``, ``xsd:int`` ...) is stored as
+``xsd:integer``. ``sh:datatype`` with such a type is therefore checked as "an ``xsd:integer``
+in the type's value range": an ill-formed or out-of-range value is reported as pySHACL
+reports it, but a plain ``xsd:integer`` (``nm:sample_size 42`` in Turtle) passes here where
+pySHACL reports it. Non-canonical lexical forms (``"+1"^^xsd:int``) reach ``sh:pattern`` and
+the report in canonical form. Regular expressions run on Rust's ``regex`` crate, not Python's
+``re`` (``$`` does not match before a final newline).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyshacl.rdfutil import stringify_node
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection as RdfList
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import Node
+
+from neuromech.errors import NeuroMechError
+from neuromech.namespaces import SH, bind_prefixes
+from neuromech.store import Store, Term, _sparql_term, sparql_braces
+
+
+class UnsupportedShapeError(NeuroMechError):
+    """A shape uses a target or constraint component the SPARQL compiler does not support."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    """One SHACL validation result, with the fields pySHACL writes into its report."""
+
+    focus: Term
+    shape: Node
+    component: URIRef
+    severity: URIRef
+    messages: tuple[str, ...]
+    path: Node | None = None
+    value: Term | None = None
+    constraint: Node | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled (shape, constraint component) pair.
+
+    ``query`` is a SELECT whose target block and class sets are markers filled in by
+    :meth:`CompiledShapes.run`; ``reports`` says what ``sh:value`` is: ``"value"`` (the
+    ``?value`` column), ``"focus"`` (the focus node, for node shapes), ``"none"`` (counts).
+    """
+
+    shape: Node
+    component: URIRef
+    severity: URIRef
+    query: str
+    reports: str
+    path: Node | None = None
+    constraint: Node | None = None
+    messages: tuple[str, ...] = ()
+    default_message: str = ""
+    sparql: bool = False
+
+
+_FOCUS: Final = "\x00focus\x00"
+_CLASS_MARK: Final = re.compile("\x00classes:([^\x00]*)\x00")
+_MAX_NESTED_COUNT: Final = 4
+
+# sh: predicates that are not constraints (or are read together with a component)
+_STRUCTURAL: Final = frozenset(
+    SH[n]
+    for n in (
+        "targetClass targetNode targetSubjectsOf targetObjectsOf property path message description name "
+        "severity deactivated order group defaultValue flags qualifiedMinCount qualifiedMaxCount "
+        "qualifiedValueShapesDisjoint prefixes select"
+    ).split()
+)
+_VALUE_COMPONENTS: Final = {
+    SH["class"]: SH.ClassConstraintComponent,
+    SH.datatype: SH.DatatypeConstraintComponent,
+    SH.nodeKind: SH.NodeKindConstraintComponent,
+    SH.pattern: SH.PatternConstraintComponent,
+    SH.minLength: SH.MinLengthConstraintComponent,
+    SH.maxLength: SH.MaxLengthConstraintComponent,
+    SH.languageIn: SH.LanguageInConstraintComponent,
+    SH["in"]: SH.InConstraintComponent,
+    SH["or"]: SH.OrConstraintComponent,
+    SH["and"]: SH.AndConstraintComponent,
+    SH["not"]: SH.NotConstraintComponent,
+    SH.node: SH.NodeConstraintComponent,
+}
+_COUNT_COMPONENTS: Final = {
+    SH.minCount: SH.MinCountConstraintComponent,
+    SH.maxCount: SH.MaxCountConstraintComponent,
+}
+_TOP_ONLY: Final = {SH.qualifiedValueShape, SH.sparql}
+_SUPPORTED: Final = _STRUCTURAL | set(_VALUE_COMPONENTS) | set(_COUNT_COMPONENTS) | _TOP_ONLY
+
+_NODE_KINDS: Final = {
+    SH.IRI: "isIRI({x})",
+    SH.BlankNode: "isBlank({x})",
+    SH.Literal: "isLiteral({x})",
+    SH.BlankNodeOrIRI: "!isLiteral({x})",
+    SH.BlankNodeOrLiteral: "!isIRI({x})",
+    SH.IRIOrLiteral: "!isBlank({x})",
+}
+# xsd:integer and the types derived from it, as value ranges (Oxigraph stores them all as xsd:integer)
+_INTEGER_RANGES: Final[dict[URIRef, tuple[int | None, int | None]]] = {
+    XSD.integer: (None, None),
+    XSD.nonNegativeInteger: (0, None),
+    XSD.positiveInteger: (1, None),
+    XSD.nonPositiveInteger: (None, 0),
+    XSD.negativeInteger: (None, -1),
+    XSD.long: (-(2**63), 2**63 - 1),
+    XSD.int: (-(2**31), 2**31 - 1),
+    XSD.short: (-(2**15), 2**15 - 1),
+    XSD.byte: (-128, 127),
+    XSD.unsignedLong: (0, 2**64 - 1),
+    XSD.unsignedInt: (0, 2**32 - 1),
+    XSD.unsignedShort: (0, 2**16 - 1),
+    XSD.unsignedByte: (0, 255),
+}
+_CASTABLE: Final = {XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.date, XSD.dateTime, XSD.time}
+
+
+def _iri(term: URIRef) -> str:
+    if re.search(r"[\s<>\"{}|\\^`]", str(term)):
+        raise UnsupportedShapeError(f"malformed IRI in the shapes graph: {str(term)!r}")
+    return f"<{term}>"
+
+
+def _data_namespaces() -> Graph:
+    """A graph carrying the prefixes a loaded SourceGraph binds (for pySHACL-style messages)."""
+    return bind_prefixes(Graph())
+
+
+@dataclass
+class _Compiler:
+    sg: Graph
+    classes: set[URIRef] = field(default_factory=set)
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+    data_ns: Graph = field(default_factory=_data_namespaces)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def var(self) -> str:
+        return f"?_v{next(self.counter)}"
+
+    def name(self, node: Node) -> str:
+        return str(node) if isinstance(node, URIRef) else f"blank node {stringify_node(self.sg, node)}"
+
+    def refuse(self, shape: Node, what: str) -> UnsupportedShapeError:
+        return UnsupportedShapeError(
+            f"shape {self.name(shape)}: {what} is not supported by the SPARQL validator "
+            "(neuromech.shacl_sparql); validate with pySHACL or extend the compiler"
+        )
+
+    def one(self, shape: Node, predicate: URIRef) -> Node | None:
+        values = list(self.sg.objects(shape, predicate))  # type: ignore[arg-type]
+        if len(values) > 1:
+            raise self.refuse(shape, f"more than one {self.sg.qname(predicate)}")
+        return values[0] if values else None
+
+    def items(self, node: Node) -> list[Node]:
+        return list(RdfList(self.sg, node))  # type: ignore[arg-type]
+
+    def str_(self, node: Node) -> str:
+        return stringify_node(self.sg, node)  # type: ignore[arg-type]
+
+    def check_supported(self, shape: Node) -> None:
+        for predicate in set(self.sg.predicates(shape, None)):  # type: ignore[arg-type]
+            if str(predicate).startswith(str(SH)) and predicate not in _SUPPORTED:
+                raise self.refuse(shape, f"constraint component {self.sg.qname(predicate)}")  # type: ignore[arg-type]
+        disjoint = self.one(shape, SH.qualifiedValueShapesDisjoint)
+        if disjoint is not None and disjoint.toPython() is True:  # type: ignore[attr-defined]
+            raise self.refuse(shape, "sh:qualifiedValueShapesDisjoint true")
+
+    def deactivated(self, shape: Node) -> bool:
+        flag = self.one(shape, SH.deactivated)
+        return flag is not None and flag.toPython() is True  # type: ignore[attr-defined]
+
+    def count(self, shape: Node, predicate: URIRef) -> int | None:
+        value = self.one(shape, predicate)
+        if value is None:
+            return None
+        if not isinstance(value, Literal) or not isinstance(value.toPython(), int):
+            raise self.refuse(shape, f"a non-integer {self.sg.qname(predicate)}")
+        return int(value.toPython())
+
+    # -- paths and targets --------------------------------------------------------------------
+    def path(self, shape: Node, node: Node) -> str:
+        if isinstance(node, URIRef):
+            return _iri(node)
+        if (self.sg.value(node, RDF.first)) is not None:  # type: ignore[arg-type]
+            return "(" + "/".join(self.path(shape, step) for step in self.items(node)) + ")"
+        for predicate, template in (
+            (SH.alternativePath, None),
+            (SH.inversePath, "^{}"),
+            (SH.zeroOrMorePath, "({})*"),
+            (SH.oneOrMorePath, "({})+"),
+            (SH.zeroOrOnePath, "({})?"),
+        ):
+            inner = self.sg.value(node, predicate)  # type: ignore[arg-type]
+            if inner is None:
+                continue
+            if template is None:
+                return "(" + "|".join(self.path(shape, alt) for alt in self.items(inner)) + ")"
+            return template.format(self.path(shape, inner))
+        raise self.refuse(shape, f"the path {self.str_(node)}")
+
+    def targets(self, shape: Node) -> str | None:
+        parts: list[str] = []
+        target_classes = [c for c in self.sg.objects(shape, SH.targetClass)]  # type: ignore[arg-type]
+        if any((shape, RDF.type, cls) in self.sg for cls in (RDFS.Class, OWL.Class)):  # type: ignore[operator]
+            raise self.refuse(shape, "an implicit class target (a shape that is also a class)")
+        if target_classes:
+            for cls in target_classes:
+                if not isinstance(cls, URIRef):
+                    raise self.refuse(shape, "a blank node sh:targetClass")
+                self.classes.add(cls)
+            marks = " ".join(f"\x00classes:{c}\x00" for c in sorted(target_classes))
+            t = self.var()
+            parts.append(f"{{ VALUES {t} {{ {marks} }} ?this a {t} }}")
+        nodes = [n for n in self.sg.objects(shape, SH.targetNode)]  # type: ignore[arg-type]
+        if nodes:
+            if any(isinstance(n, BNode) for n in nodes):
+                raise self.refuse(shape, "a blank node sh:targetNode")
+            parts.append("{ VALUES ?this { " + " ".join(_sparql_term(n) for n in nodes) + " } }")  # type: ignore[arg-type]
+        for p in self.sg.objects(shape, SH.targetSubjectsOf):  # type: ignore[arg-type]
+            parts.append(f"{{ ?this {_iri(p)} [] }}")  # type: ignore[arg-type]
+        for p in self.sg.objects(shape, SH.targetObjectsOf):  # type: ignore[arg-type]
+            parts.append(f"{{ [] {_iri(p)} ?this }}")  # type: ignore[arg-type]
+        if not parts:
+            return None
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {_FOCUS} {' UNION '.join(parts)} }} }}"
+
+    # -- conformance of a node to a shape, as a SPARQL expression ---------------------------
+    def conforms(self, shape: Node, x: str, stack: tuple[Node, ...] = ()) -> str:
+        if shape in stack:
+            raise self.refuse(shape, "a recursive shape reference")
+        stack = (*stack, shape)
+        self.check_supported(shape)
+        if self.deactivated(shape):
+            return "true"
+        for predicate in _TOP_ONLY:
+            if (shape, predicate, None) in self.sg:  # type: ignore[operator]
+                raise self.refuse(shape, f"{self.sg.qname(predicate)} inside sh:or/sh:and/sh:not/sh:node")
+        path_node = self.one(shape, SH.path)
+        if path_node is None:
+            return self.node_conditions(shape, x, stack)
+        path = self.path(shape, path_node)
+        parts: list[str] = []
+        for predicate in _COUNT_COMPONENTS:
+            n = self.count(shape, predicate)
+            if n is None:
+                continue
+            need = n if predicate == SH.minCount else n + 1
+            if need > _MAX_NESTED_COUNT:
+                raise self.refuse(shape, f"a nested {self.sg.qname(predicate)} above {_MAX_NESTED_COUNT - 1}")
+            if need == 0:
+                continue
+            vs = [self.var() for _ in range(need)]
+            distinct = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(vs, 2))
+            body = " ".join(f"{x} {path} {v} ." for v in vs) + (f" FILTER({distinct})" if distinct else "")
+            parts.append(f"EXISTS {{ {body} }}" if predicate == SH.minCount else f"NOT EXISTS {{ {body} }}")
+        v = self.var()
+        values = self.node_conditions(shape, v, stack)
+        if values != "true":
+            parts.append(f"NOT EXISTS {{ {x} {path} {v} . FILTER(!({values})) }}")
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def node_conditions(self, shape: Node, x: str, stack: tuple[Node, ...]) -> str:
+        parts = [self.value_condition(shape, p, x, stack) for p in _VALUE_COMPONENTS if (shape, p, None) in self.sg]  # type: ignore[operator]
+        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
+            parts.append(self.conforms(prop, x, stack))
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def value_condition(self, shape: Node, predicate: URIRef, x: str, stack: tuple[Node, ...] = ()) -> str:
+        """A SPARQL expression: node ``x`` satisfies ``shape``'s ``predicate`` constraint."""
+        arg = self.one(shape, predicate)
+        assert arg is not None
+        if predicate == SH["class"]:
+            if not isinstance(arg, URIRef):
+                raise self.refuse(shape, "a blank node sh:class")
+            self.classes.add(arg)
+            c = self.var()
+            return f"EXISTS {{ {x} a {c} . VALUES {c} {{ \x00classes:{arg}\x00 }} }}"
+        if predicate == SH.datatype:
+            return self.datatype(shape, arg, x)
+        if predicate == SH.nodeKind:
+            if arg not in _NODE_KINDS:
+                raise self.refuse(shape, f"sh:nodeKind {self.str_(arg)}")
+            return _NODE_KINDS[arg].format(x=x)  # type: ignore[index]
+        if predicate == SH.pattern:
+            flags = self.one(shape, SH.flags)
+            flag_text = f", {_sparql_term(Literal(str(flags)))}" if flags is not None else ""
+            return f"(!isBlank({x}) && REGEX(STR({x}), {_sparql_term(Literal(str(arg)))}{flag_text}))"
+        if predicate in (SH.minLength, SH.maxLength):
+            n = self.count(shape, predicate)
+            if predicate == SH.minLength and n == 0:
+                return "true"
+            op = ">=" if predicate == SH.minLength else "<="
+            return f"(!isBlank({x}) && STRLEN(STR({x})) {op} {n})"
+        if predicate == SH.languageIn:
+            ranges = {str(r).lower() for r in self.items(arg)}
+            if "*" in ranges:
+                return f'(isLiteral({x}) && LANG({x}) != "")'
+            listed = ", ".join(_sparql_term(Literal(r)) for r in sorted(ranges))
+            first = f'LCASE(STRBEFORE(CONCAT(LANG({x}), "-"), "-"))'
+            return f'(isLiteral({x}) && LANG({x}) != "" && (LCASE(LANG({x})) IN ({listed}) || {first} IN ({listed})))'
+        if predicate == SH["in"]:
+            members = self.items(arg)
+            if not members:
+                return "false"
+            return "(" + " || ".join(f"sameTerm({x}, {_sparql_term(m)})" for m in members) + ")"  # type: ignore[arg-type]
+        if predicate in (SH["or"], SH["and"]):
+            joiner = " || " if predicate == SH["or"] else " && "
+            members = self.items(arg)
+            if not members:
+                return "false" if predicate == SH["or"] else "true"
+            return "(" + joiner.join(self.conforms(m, x, stack) for m in members) + ")"
+        if predicate == SH["not"]:
+            return f"!({self.conforms(arg, x, stack)})"
+        if predicate == SH.node:
+            return self.conforms(arg, x, stack)
+        raise self.refuse(shape, f"constraint component {self.sg.qname(predicate)}")
+
+    def datatype(self, shape: Node, datatype: Node, x: str) -> str:
+        if not isinstance(datatype, URIRef):
+            raise self.refuse(shape, "a blank node sh:datatype")
+        if datatype == RDF.langString:
+            return f'(isLiteral({x}) && LANG({x}) != "")'
+        if datatype == RDFS.Literal:
+            return f"isLiteral({x})"
+        if datatype == XSD.string:
+            return f'(isLiteral({x}) && LANG({x}) = "" && sameTerm(DATATYPE({x}), {_iri(XSD.string)}))'
+        if datatype in _INTEGER_RANGES:
+            low, high = _INTEGER_RANGES[datatype]
+            value = f"{_iri(XSD.integer)}(STR({x}))"
+            tests = [f"BOUND({x})"] + [f"{value} {op} {n}" for op, n in ((">=", low), ("<=", high)) if n is not None]
+            return (
+                f"(isLiteral({x}) && sameTerm(DATATYPE({x}), {_iri(XSD.integer)}) "
+                f"&& COALESCE({' && '.join(tests)}, false))"
+            )
+        typed = f"(isLiteral({x}) && sameTerm(DATATYPE({x}), {_iri(datatype)})"
+        if datatype in _CASTABLE:
+            return f"{typed} && COALESCE(sameTerm(DATATYPE({_iri(datatype)}(STR({x}))), {_iri(datatype)}), false))"
+        return typed + ")"
+
+    # -- default messages (pySHACL's, for shapes without sh:message) -------------------------
+    def default_message(self, shape: Node, predicate: URIRef, path: Node | None, value_node: Node | None) -> str:
+        arg = value_node
+        p = self.str_(path) if path is not None else ""
+        if predicate == SH.minCount:
+            return f"Less than {self.count(shape, predicate)} values on {{focus}}->{p}"
+        if predicate == SH.maxCount:
+            return f"More than {self.count(shape, predicate)} values on {{focus}}->{p}"
+        assert arg is not None
+        if predicate == SH["class"]:
+            return f"Value does not have class {self.str_(arg)}"
+        if predicate == SH.datatype:
+            return f"Value is not Literal with datatype {self.str_(arg)}"
+        if predicate == SH.nodeKind:
+            return f"Value is not of Node Kind {self.str_(arg)}"
+        if predicate == SH.pattern:
+            return f"Value does not match pattern '{arg}'"
+        if predicate == SH.minLength:
+            return f"String length not >= {stringify_node(self.data_ns, arg)}"  # type: ignore[arg-type]
+        if predicate == SH.maxLength:
+            return f"String length not <= {stringify_node(self.data_ns, arg)}"  # type: ignore[arg-type]
+        if predicate == SH.languageIn:
+            return f"String language is not in {self.str_(arg)}"
+        if predicate == SH["in"]:
+            return f"Value {{value}} not in list {[self.str_(m) for m in self.items(arg)]}"
+        if predicate in (SH["or"], SH["and"]):
+            members = self.items(arg)
+            strings = [" , ".join(self.str_(c) for c in self.sg.items(m)) for m in members]  # type: ignore[arg-type]
+            listed = strings[0] if len(strings) < 2 else " and ".join(f"({s})" for s in strings)
+            how = "one or more shapes" if predicate == SH["or"] else "all shapes"
+            return f"Node {{value}} must conform to {how} in {listed}"
+        if predicate == SH["not"]:
+            return f"Node {{value}} must not conform to shape {self.str_(arg)}"
+        if predicate == SH.node:
+            return f"Value does not conform to Shape {self.str_(arg)}. See details for more information."
+        return ""
+
+    # -- top-level checks ---------------------------------------------------------------------
+    def compile_shape(self, shape: Node, target: str) -> list[Check]:
+        self.check_supported(shape)
+        if self.deactivated(shape):
+            return []
+        severity = self.one(shape, SH.severity) or SH.Violation
+        messages = tuple(sorted(str(m) for m in self.sg.objects(shape, SH.message)))  # type: ignore[arg-type]
+        path_node = self.one(shape, SH.path)
+        path = self.path(shape, path_node) if path_node is not None else None
+        if path is not None and (shape, SH.property, None) in self.sg:  # type: ignore[operator]
+            raise self.refuse(shape, "sh:property inside a property shape")
+        base = {"shape": shape, "severity": severity, "path": path_node, "messages": messages}
+        checks: list[Check] = []
+        for predicate, component in _VALUE_COMPONENTS.items():
+            if (shape, predicate, None) not in self.sg:  # type: ignore[operator]
+                continue
+            arg = self.one(shape, predicate)
+            default = self.default_message(shape, predicate, path_node, arg)
+            if path is None:
+                cond = self.value_condition(shape, predicate, "?this")
+                query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!({cond})) }}"
+                checks.append(Check(component=component, query=query, reports="focus", default_message=default, **base))  # type: ignore[arg-type]
+            else:
+                cond = self.value_condition(shape, predicate, "?value")
+                query = f"SELECT DISTINCT ?this ?value WHERE {{ {target} ?this {path} ?value . FILTER(!({cond})) }}"
+                checks.append(Check(component=component, query=query, reports="value", default_message=default, **base))  # type: ignore[arg-type]
+        for predicate, component in _COUNT_COMPONENTS.items():
+            n = self.count(shape, predicate)
+            if n is None:
+                continue
+            if path is None:
+                raise self.refuse(shape, f"{self.sg.qname(predicate)} on a node shape")
+            default = self.default_message(shape, predicate, path_node, None)
+            if predicate == SH.minCount and n == 0:
+                continue
+            if predicate == SH.minCount and n == 1:
+                query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?_any }} }}"
+            elif predicate == SH.minCount:
+                query = (
+                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {path} ?_v }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) < {n})"
+                )
+            elif n == 0:
+                query = f"SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?_v }}"
+            else:
+                query = f"SELECT ?this WHERE {{ {target} ?this {path} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
+            checks.append(Check(component=component, query=query, reports="none", default_message=default, **base))  # type: ignore[arg-type]
+        checks += self.qualified(shape, target, path, base)
+        for constraint in self.sg.objects(shape, SH.sparql):  # type: ignore[arg-type]
+            if path is not None:
+                raise self.refuse(shape, "sh:sparql on a property shape")
+            checks += self.sparql(shape, constraint, target, severity)
+        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
+            checks += self.compile_shape(prop, target)
+        return checks
+
+    def qualified(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
+        value_shape = self.one(shape, SH.qualifiedValueShape)
+        if value_shape is None:
+            return []
+        if path is None:
+            raise self.refuse(shape, "sh:qualifiedValueShape on a node shape")
+        low, high = self.count(shape, SH.qualifiedMinCount), self.count(shape, SH.qualifiedMaxCount)
+        counts = "".join(f" {name} {n}" for name, n in (("MinCount", low), ("MaxCount", high)) if n is not None)
+        default = f"Focus node does not conform to shape{counts}: {self.str_(value_shape)}"
+        cond = self.conforms(value_shape, "?_q")
+        checks: list[Check] = []
+        for n, op, component in (
+            (low, "<", SH.QualifiedMinCountConstraintComponent),
+            (high, ">", SH.QualifiedMaxCountConstraintComponent),
+        ):
+            if n is None:
+                continue
+            query = (
+                f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {path} ?_q . FILTER({cond}) }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_q) {op} {n})"
+            )
+            checks.append(Check(component=component, query=query, reports="none", default_message=default, **base))  # type: ignore[arg-type]
+        return checks
+
+    def sparql(self, shape: Node, constraint: Node, target: str, severity: Node) -> list[Check]:
+        self.check_supported(constraint)
+        if self.deactivated(constraint):
+            return []
+        select = self.one(constraint, SH.select)
+        if not isinstance(select, Literal):
+            raise self.refuse(shape, f"the SPARQL constraint {self.name(constraint)} without one sh:select string")
+        text = str(select)
+        for banned in ("$PATH", "$shapesGraph", "$currentShape", "?failure"):
+            if banned in text:
+                raise self.refuse(shape, f"{banned} in the SPARQL constraint {self.name(constraint)}")
+        prefixes: dict[str, str] = {}
+        for source in self.sg.objects(constraint, SH.prefixes):  # type: ignore[arg-type]
+            for declaration in self.sg.objects(source, SH.declare):
+                prefixes[str(self.sg.value(declaration, SH.prefix))] = str(self.sg.value(declaration, SH.namespace))
+        head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
+        brace = next(i for i, ch in sparql_braces(text) if ch == "{")
+        query = f"{head}{text[: brace + 1]} {target} {text[brace + 1 :]}"
+        if not re.search(r"[?$]this\b|\*", text[:brace]):
+            raise self.refuse(shape, f"the SPARQL constraint {self.name(constraint)} not projecting $this")
+        # pySHACL reports the constraint's messages and the shape's
+        own = {str(m) for s in (constraint, shape) for m in self.sg.objects(s, SH.message)}  # type: ignore[arg-type]
+        messages = tuple(sorted(own))
+        return [
+            Check(
+                shape=shape,
+                component=SH.SPARQLConstraintComponent,
+                severity=severity,  # type: ignore[arg-type]
+                query=query,
+                reports="focus",
+                constraint=constraint,
+                messages=messages,
+                sparql=True,
+            )
+        ]
+
+
+def _shapes_with_targets(sg: Graph) -> list[Node]:
+    predicates = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+    found = {s for p in predicates for s in sg.subjects(p, None)}
+    return sorted(found, key=str)
+
+
+@dataclass(frozen=True)
+class CompiledShapes:
+    """The checks of one shapes graph and the classes whose subclass sets they need."""
+
+    checks: tuple[Check, ...]
+    classes: frozenset[URIRef]
+
+    def run(self, store: Store, focus: Collection[URIRef] | None = None) -> list[ShaclResult]:
+        """Run every check on ``store`` (optionally only for the focus nodes in ``focus``)."""
+        closure = self._class_closure(store)
+        focus_block = ""
+        if focus is not None:
+            if not focus:
+                return []
+            for node in focus:
+                if not isinstance(node, URIRef) or re.search(r"[\s<>\"{}|\\^`]", str(node)):
+                    raise ValueError(f"focus nodes must be well-formed IRIs: {node!r}")
+            focus_block = "VALUES ?this { " + " ".join(_sparql_term(n) for n in sorted(focus)) + " }"
+
+        def classes(match: re.Match[str]) -> str:
+            return " ".join(_sparql_term(c) for c in closure[URIRef(match.group(1))])
+
+        results: list[ShaclResult] = []
+        for check in self.checks:
+            query = _CLASS_MARK.sub(classes, check.query.replace(_FOCUS, focus_block))
+            results += _results(check, store.select(query).dicts())
+        return results
+
+    def _class_closure(self, store: Store) -> dict[URIRef, list[URIRef]]:
+        closure: dict[URIRef, set[URIRef]] = {c: {c} for c in self.classes}
+        if self.classes:
+            roots = " ".join(_sparql_term(c) for c in sorted(self.classes))
+            query = (
+                "SELECT DISTINCT ?root ?class WHERE { VALUES ?root { " + roots + " } "
+                "?class <http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?root . FILTER(isIRI(?class)) }"
+            )
+            for row in store.select(query).rows:
+                root, cls = row
+                if isinstance(root, URIRef) and isinstance(cls, URIRef):
+                    closure[root].add(cls)
+        return {root: sorted(classes) for root, classes in closure.items()}
+
+
+def _substitute(message: str, bindings: Mapping[str, Term | None]) -> str:
+    for name, term in bindings.items():
+        if term is not None:
+            message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m, t=term: str(t), message)
+    return message
+
+
+def _results(check: Check, rows: Iterable[Mapping[str, Term | None]]) -> Iterable[ShaclResult]:
+    seen: set[tuple[tuple[str, Term | None], ...]] = set()
+    for row in rows:
+        focus = row.get("this")
+        if focus is None:
+            continue
+        if check.sparql:
+            key = tuple(sorted(row.items(), key=lambda kv: kv[0]))
+            if key in seen:
+                continue
+            seen.add(key)
+            value = row.get("value") or focus
+            path = row.get("path") or check.path
+            bound = {**row, "this": focus, "path": path if isinstance(path, URIRef) else None, "value": value}
+            messages = tuple(_substitute(m, bound) for m in check.messages)
+        else:
+            value = {"value": row.get("value"), "focus": focus, "none": None}[check.reports]
+            path = check.path
+            messages = check.messages or (_default(check.default_message, focus, value),)
+        yield ShaclResult(focus, check.shape, check.component, check.severity, messages, path, value, check.constraint)
+
+
+_NS_FOR_MESSAGES: Final = _data_namespaces()
+
+
+def _default(template: str, focus: Term, value: Term | None) -> str:
+    def show(term: Term | None) -> str:
+        if term is None or isinstance(term, BNode):
+            return str(term)
+        return stringify_node(_NS_FOR_MESSAGES, term)
+
+    return template.replace("{focus}", show(focus)).replace("{value}", show(value))
+
+
+_CACHE: dict[frozenset[tuple[Node, Node, Node]], CompiledShapes] = {}
+
+
+def compile_shapes(shapes: Graph) -> CompiledShapes:
+    """Compile ``shapes`` into SPARQL checks (cached per shapes graph content).
+
+    Raises:
+        UnsupportedShapeError: naming the shape and the target, path or component that the
+            compiler cannot translate, so that no constraint is ever skipped silently.
+    """
+    key = frozenset(shapes)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    compiler = _Compiler(shapes)
+    checks: list[Check] = []
+    for shape in _shapes_with_targets(shapes):
+        target = compiler.targets(shape)
+        if target is not None:
+            checks += compiler.compile_shape(shape, target)
+    compiled = CompiledShapes(tuple(checks), frozenset(compiler.classes))
+    if len(_CACHE) >= 8:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = compiled
+    return compiled
+
+
+def run_shapes(store: Store, shapes: Graph, focus: Collection[URIRef] | None = None) -> list[ShaclResult]:
+    """Validate the union graph of ``store`` against ``shapes``; see :func:`compile_shapes`."""
+    return compile_shapes(shapes).run(store, focus)
+
+
+__all__ = [
+    "Check",
+    "CompiledShapes",
+    "ShaclResult",
+    "UnsupportedShapeError",
+    "compile_shapes",
+    "run_shapes",
+]
