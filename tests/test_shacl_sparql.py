@@ -78,7 +78,7 @@ def test_focus_restriction_returns_the_subset_for_those_nodes(
     source = _case_graph(
         baseline,
         [("nmf:fixture-0001", "nm:quote"), ("nme:almond", "obo:IAO_0000115")],
-        "nmf:fixture-0002 nm:sample_size \"ten\" . nme:cingulate obo:BFO_0000050 nme:dorsal-cingulate .",
+        'nmf:fixture-0002 nm:sample_size "ten" . nme:cingulate obo:BFO_0000050 nme:dorsal-cingulate .',
     )
     store = OxigraphStore.from_graph(source.graph)
     full = validate_store(store, shapes, source.file_of, mini.root)
@@ -107,8 +107,8 @@ def test_default_messages_match_pyshacl_when_shapes_give_none(baseline: SourceGr
     source = _case_graph(
         baseline,
         [("nmf:fixture-0001", "nm:quote"), ("nmf:fixture-0001", "nm:has_measure"), ("nme:almond", "rdfs:label")],
-        "nmf:fixture-0001 nm:has_measure nm:increased ; nm:cites_study nme:almond ; nm:sample_size \"ten\" ;"
-        " nm:has_comparison_group nme:almond ; nm:section \"two\" . nme:almond rdfs:label \"almond\" .",
+        'nmf:fixture-0001 nm:has_measure nm:increased ; nm:cites_study nme:almond ; nm:sample_size "ten" ;'
+        ' nm:has_comparison_group nme:almond ; nm:section "two" . nme:almond rdfs:label "almond" .',
     )
     reference, compiled = _both(source, bare)
     assert compiled == reference

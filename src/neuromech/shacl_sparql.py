@@ -44,11 +44,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from pyshacl.rdfutil import stringify_node
+from pyshacl.rdfutil.stringify import stringify_node
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection as RdfList
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -107,11 +107,28 @@ _MAX_NESTED_COUNT: Final = 4
 # sh: predicates that are not constraints (or are read together with a component)
 _STRUCTURAL: Final = frozenset(
     SH[n]
-    for n in (
-        "targetClass targetNode targetSubjectsOf targetObjectsOf property path message description name "
-        "severity deactivated order group defaultValue flags qualifiedMinCount qualifiedMaxCount "
-        "qualifiedValueShapesDisjoint prefixes select"
-    ).split()
+    for n in [
+        "targetClass",
+        "targetNode",
+        "targetSubjectsOf",
+        "targetObjectsOf",
+        "property",
+        "path",
+        "message",
+        "description",
+        "name",
+        "severity",
+        "deactivated",
+        "order",
+        "group",
+        "defaultValue",
+        "flags",
+        "qualifiedMinCount",
+        "qualifiedMaxCount",
+        "qualifiedValueShapesDisjoint",
+        "prefixes",
+        "select",
+    ]
 )
 _VALUE_COMPONENTS: Final = {
     SH["class"]: SH.ClassConstraintComponent,
@@ -134,6 +151,29 @@ _COUNT_COMPONENTS: Final = {
 _TOP_ONLY: Final = {SH.qualifiedValueShape, SH.sparql}
 _SUPPORTED: Final = _STRUCTURAL | set(_VALUE_COMPONENTS) | set(_COUNT_COMPONENTS) | _TOP_ONLY
 
+_CONDITIONS: Final = {
+    SH["class"]: "c_class",
+    SH.datatype: "c_datatype",
+    SH.nodeKind: "c_node_kind",
+    SH.pattern: "c_pattern",
+    SH.minLength: "c_min_length",
+    SH.maxLength: "c_max_length",
+    SH.languageIn: "c_language_in",
+    SH["in"]: "c_in",
+    SH["or"]: "c_or",
+    SH["and"]: "c_and",
+    SH["not"]: "c_not",
+    SH.node: "c_node",
+}
+_DEFAULT_MESSAGES: Final = {
+    SH["class"]: "Value does not have class {arg}",
+    SH.datatype: "Value is not Literal with datatype {arg}",
+    SH.nodeKind: "Value is not of Node Kind {arg}",
+    SH.pattern: "Value does not match pattern '{arg}'",
+    SH.languageIn: "String language is not in {arg}",
+    SH["not"]: "Node {value} must not conform to shape {arg}",
+    SH.node: "Value does not conform to Shape {arg}. See details for more information.",
+}
 _NODE_KINDS: Final = {
     SH.IRI: "isIRI({x})",
     SH.BlankNode: "isBlank({x})",
@@ -168,7 +208,7 @@ def _iri(term: URIRef) -> str:
 
 
 def _data_namespaces() -> Graph:
-    """A graph carrying the prefixes a loaded SourceGraph binds (for pySHACL-style messages)."""
+    """Return a graph carrying the prefixes a loaded SourceGraph binds (for pySHACL-style messages)."""
     return bind_prefixes(Graph())
 
 
@@ -193,19 +233,19 @@ class _Compiler:
         )
 
     def one(self, shape: Node, predicate: URIRef) -> Node | None:
-        values = list(self.sg.objects(shape, predicate))  # type: ignore[arg-type]
+        values = list(self.sg.objects(shape, predicate))
         if len(values) > 1:
             raise self.refuse(shape, f"more than one {self.sg.qname(predicate)}")
         return values[0] if values else None
 
     def items(self, node: Node) -> list[Node]:
-        return list(RdfList(self.sg, node))  # type: ignore[arg-type]
+        return list(RdfList(self.sg, node))
 
     def str_(self, node: Node) -> str:
-        return stringify_node(self.sg, node)  # type: ignore[arg-type]
+        return stringify_node(self.sg, node)
 
     def check_supported(self, shape: Node) -> None:
-        for predicate in set(self.sg.predicates(shape, None)):  # type: ignore[arg-type]
+        for predicate in set(self.sg.predicates(shape, None)):
             if str(predicate).startswith(str(SH)) and predicate not in _SUPPORTED:
                 raise self.refuse(shape, f"constraint component {self.sg.qname(predicate)}")  # type: ignore[arg-type]
         disjoint = self.one(shape, SH.qualifiedValueShapesDisjoint)
@@ -228,7 +268,7 @@ class _Compiler:
     def path(self, shape: Node, node: Node) -> str:
         if isinstance(node, URIRef):
             return _iri(node)
-        if (self.sg.value(node, RDF.first)) is not None:  # type: ignore[arg-type]
+        if (self.sg.value(node, RDF.first)) is not None:
             return "(" + "/".join(self.path(shape, step) for step in self.items(node)) + ")"
         for predicate, template in (
             (SH.alternativePath, None),
@@ -237,7 +277,7 @@ class _Compiler:
             (SH.oneOrMorePath, "({})+"),
             (SH.zeroOrOnePath, "({})?"),
         ):
-            inner = self.sg.value(node, predicate)  # type: ignore[arg-type]
+            inner = self.sg.value(node, predicate)
             if inner is None:
                 continue
             if template is None:
@@ -247,25 +287,25 @@ class _Compiler:
 
     def targets(self, shape: Node) -> str | None:
         parts: list[str] = []
-        target_classes = [c for c in self.sg.objects(shape, SH.targetClass)]  # type: ignore[arg-type]
-        if any((shape, RDF.type, cls) in self.sg for cls in (RDFS.Class, OWL.Class)):  # type: ignore[operator]
+        target_classes = list(self.sg.objects(shape, SH.targetClass))
+        if any((shape, RDF.type, cls) in self.sg for cls in (RDFS.Class, OWL.Class)):
             raise self.refuse(shape, "an implicit class target (a shape that is also a class)")
         if target_classes:
             for cls in target_classes:
                 if not isinstance(cls, URIRef):
                     raise self.refuse(shape, "a blank node sh:targetClass")
                 self.classes.add(cls)
-            marks = " ".join(f"\x00classes:{c}\x00" for c in sorted(target_classes))
+            marks = " ".join(f"\x00classes:{c}\x00" for c in sorted(map(str, target_classes)))
             t = self.var()
             parts.append(f"{{ VALUES {t} {{ {marks} }} ?this a {t} }}")
-        nodes = [n for n in self.sg.objects(shape, SH.targetNode)]  # type: ignore[arg-type]
+        nodes = list(self.sg.objects(shape, SH.targetNode))
         if nodes:
             if any(isinstance(n, BNode) for n in nodes):
                 raise self.refuse(shape, "a blank node sh:targetNode")
             parts.append("{ VALUES ?this { " + " ".join(_sparql_term(n) for n in nodes) + " } }")  # type: ignore[arg-type]
-        for p in self.sg.objects(shape, SH.targetSubjectsOf):  # type: ignore[arg-type]
+        for p in self.sg.objects(shape, SH.targetSubjectsOf):
             parts.append(f"{{ ?this {_iri(p)} [] }}")  # type: ignore[arg-type]
-        for p in self.sg.objects(shape, SH.targetObjectsOf):  # type: ignore[arg-type]
+        for p in self.sg.objects(shape, SH.targetObjectsOf):
             parts.append(f"{{ [] {_iri(p)} ?this }}")  # type: ignore[arg-type]
         if not parts:
             return None
@@ -280,7 +320,7 @@ class _Compiler:
         if self.deactivated(shape):
             return "true"
         for predicate in _TOP_ONLY:
-            if (shape, predicate, None) in self.sg:  # type: ignore[operator]
+            if (shape, predicate, None) in self.sg:
                 raise self.refuse(shape, f"{self.sg.qname(predicate)} inside sh:or/sh:and/sh:not/sh:node")
         path_node = self.one(shape, SH.path)
         if path_node is None:
@@ -307,60 +347,72 @@ class _Compiler:
         return "(" + " && ".join(parts) + ")" if parts else "true"
 
     def node_conditions(self, shape: Node, x: str, stack: tuple[Node, ...]) -> str:
-        parts = [self.value_condition(shape, p, x, stack) for p in _VALUE_COMPONENTS if (shape, p, None) in self.sg]  # type: ignore[operator]
-        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
+        parts = [self.value_condition(shape, p, x, stack) for p in _VALUE_COMPONENTS if (shape, p, None) in self.sg]
+        for prop in self.sg.objects(shape, SH.property):
             parts.append(self.conforms(prop, x, stack))
         return "(" + " && ".join(parts) + ")" if parts else "true"
 
     def value_condition(self, shape: Node, predicate: URIRef, x: str, stack: tuple[Node, ...] = ()) -> str:
-        """A SPARQL expression: node ``x`` satisfies ``shape``'s ``predicate`` constraint."""
+        """Return a SPARQL expression true when node ``x`` satisfies ``shape``'s ``predicate`` constraint."""
         arg = self.one(shape, predicate)
         assert arg is not None
-        if predicate == SH["class"]:
-            if not isinstance(arg, URIRef):
-                raise self.refuse(shape, "a blank node sh:class")
-            self.classes.add(arg)
-            c = self.var()
-            return f"EXISTS {{ {x} a {c} . VALUES {c} {{ \x00classes:{arg}\x00 }} }}"
-        if predicate == SH.datatype:
-            return self.datatype(shape, arg, x)
-        if predicate == SH.nodeKind:
-            if arg not in _NODE_KINDS:
-                raise self.refuse(shape, f"sh:nodeKind {self.str_(arg)}")
-            return _NODE_KINDS[arg].format(x=x)  # type: ignore[index]
-        if predicate == SH.pattern:
-            flags = self.one(shape, SH.flags)
-            flag_text = f", {_sparql_term(Literal(str(flags)))}" if flags is not None else ""
-            return f"(!isBlank({x}) && REGEX(STR({x}), {_sparql_term(Literal(str(arg)))}{flag_text}))"
-        if predicate in (SH.minLength, SH.maxLength):
-            n = self.count(shape, predicate)
-            if predicate == SH.minLength and n == 0:
-                return "true"
-            op = ">=" if predicate == SH.minLength else "<="
-            return f"(!isBlank({x}) && STRLEN(STR({x})) {op} {n})"
-        if predicate == SH.languageIn:
-            ranges = {str(r).lower() for r in self.items(arg)}
-            if "*" in ranges:
-                return f'(isLiteral({x}) && LANG({x}) != "")'
-            listed = ", ".join(_sparql_term(Literal(r)) for r in sorted(ranges))
-            first = f'LCASE(STRBEFORE(CONCAT(LANG({x}), "-"), "-"))'
-            return f'(isLiteral({x}) && LANG({x}) != "" && (LCASE(LANG({x})) IN ({listed}) || {first} IN ({listed})))'
-        if predicate == SH["in"]:
-            members = self.items(arg)
-            if not members:
-                return "false"
-            return "(" + " || ".join(f"sameTerm({x}, {_sparql_term(m)})" for m in members) + ")"  # type: ignore[arg-type]
-        if predicate in (SH["or"], SH["and"]):
-            joiner = " || " if predicate == SH["or"] else " && "
-            members = self.items(arg)
-            if not members:
-                return "false" if predicate == SH["or"] else "true"
-            return "(" + joiner.join(self.conforms(m, x, stack) for m in members) + ")"
-        if predicate == SH["not"]:
-            return f"!({self.conforms(arg, x, stack)})"
-        if predicate == SH.node:
-            return self.conforms(arg, x, stack)
-        raise self.refuse(shape, f"constraint component {self.sg.qname(predicate)}")
+        method: Callable[[Node, Node, str, tuple[Node, ...]], str] = getattr(self, _CONDITIONS[predicate])
+        return method(shape, arg, x, stack)
+
+    def c_class(self, shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        if not isinstance(arg, URIRef):
+            raise self.refuse(shape, "a blank node sh:class")
+        self.classes.add(arg)
+        c = self.var()
+        return f"EXISTS {{ {x} a {c} . VALUES {c} {{ \x00classes:{arg}\x00 }} }}"
+
+    def c_node_kind(self, shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        if arg not in _NODE_KINDS:
+            raise self.refuse(shape, f"sh:nodeKind {self.str_(arg)}")
+        return _NODE_KINDS[arg].format(x=x)  # type: ignore[index]
+
+    def c_pattern(self, shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        flags = self.one(shape, SH.flags)
+        flag_text = f", {_sparql_term(Literal(str(flags)))}" if flags is not None else ""
+        return f"(!isBlank({x}) && REGEX(STR({x}), {_sparql_term(Literal(str(arg)))}{flag_text}))"
+
+    def c_min_length(self, shape: Node, _arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        n = self.count(shape, SH.minLength)
+        return "true" if n == 0 else f"(!isBlank({x}) && STRLEN(STR({x})) >= {n})"
+
+    def c_max_length(self, shape: Node, _arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        return f"(!isBlank({x}) && STRLEN(STR({x})) <= {self.count(shape, SH.maxLength)})"
+
+    def c_language_in(self, _shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        ranges = {str(r).lower() for r in self.items(arg)}
+        if "*" in ranges:
+            return f'(isLiteral({x}) && LANG({x}) != "")'
+        listed = ", ".join(_sparql_term(Literal(r)) for r in sorted(ranges))
+        first = f'LCASE(STRBEFORE(CONCAT(LANG({x}), "-"), "-"))'
+        return f'(isLiteral({x}) && LANG({x}) != "" && (LCASE(LANG({x})) IN ({listed}) || {first} IN ({listed})))'
+
+    def c_in(self, _shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        members = self.items(arg)
+        if not members:
+            return "false"
+        return "(" + " || ".join(f"sameTerm({x}, {_sparql_term(m)})" for m in members) + ")"  # type: ignore[arg-type]
+
+    def c_or(self, _shape: Node, arg: Node, x: str, stack: tuple[Node, ...]) -> str:
+        members = self.items(arg)
+        return "(" + " || ".join(self.conforms(m, x, stack) for m in members) + ")" if members else "false"
+
+    def c_and(self, _shape: Node, arg: Node, x: str, stack: tuple[Node, ...]) -> str:
+        members = self.items(arg)
+        return "(" + " && ".join(self.conforms(m, x, stack) for m in members) + ")" if members else "true"
+
+    def c_not(self, _shape: Node, arg: Node, x: str, stack: tuple[Node, ...]) -> str:
+        return f"!({self.conforms(arg, x, stack)})"
+
+    def c_node(self, _shape: Node, arg: Node, x: str, stack: tuple[Node, ...]) -> str:
+        return self.conforms(arg, x, stack)
+
+    def c_datatype(self, shape: Node, arg: Node, x: str, _stack: tuple[Node, ...]) -> str:
+        return self.datatype(shape, arg, x)
 
     def datatype(self, shape: Node, datatype: Node, x: str) -> str:
         if not isinstance(datatype, URIRef):
@@ -373,53 +425,37 @@ class _Compiler:
             return f'(isLiteral({x}) && LANG({x}) = "" && sameTerm(DATATYPE({x}), {_iri(XSD.string)}))'
         if datatype in _INTEGER_RANGES:
             low, high = _INTEGER_RANGES[datatype]
-            value = f"{_iri(XSD.integer)}(STR({x}))"
+            value = f'{_iri(XSD.integer)}(REPLACE(STR({x}), "^\\\\s+|\\\\s+$", ""))'
             tests = [f"BOUND({x})"] + [f"{value} {op} {n}" for op, n in ((">=", low), ("<=", high)) if n is not None]
-            return (
-                f"(isLiteral({x}) && sameTerm(DATATYPE({x}), {_iri(XSD.integer)}) "
-                f"&& COALESCE({' && '.join(tests)}, false))"
-            )
+            types = f"sameTerm(DATATYPE({x}), {_iri(XSD.integer)}) || sameTerm(DATATYPE({x}), {_iri(datatype)})"
+            return f"(isLiteral({x}) && ({types}) && COALESCE({' && '.join(tests)}, false))"
         typed = f"(isLiteral({x}) && sameTerm(DATATYPE({x}), {_iri(datatype)})"
         if datatype in _CASTABLE:
             return f"{typed} && COALESCE(sameTerm(DATATYPE({_iri(datatype)}(STR({x}))), {_iri(datatype)}), false))"
         return typed + ")"
 
     # -- default messages (pySHACL's, for shapes without sh:message) -------------------------
-    def default_message(self, shape: Node, predicate: URIRef, path: Node | None, value_node: Node | None) -> str:
-        arg = value_node
-        p = self.str_(path) if path is not None else ""
-        if predicate == SH.minCount:
-            return f"Less than {self.count(shape, predicate)} values on {{focus}}->{p}"
-        if predicate == SH.maxCount:
-            return f"More than {self.count(shape, predicate)} values on {{focus}}->{p}"
+    def default_message(self, shape: Node, predicate: URIRef, path: Node | None, arg: Node | None) -> str:
+        """Return pySHACL's message for ``predicate``, with ``{focus}``/``{value}`` left to fill in."""
+        if predicate in _COUNT_COMPONENTS:
+            which = "Less" if predicate == SH.minCount else "More"
+            return f"{which} than {self.count(shape, predicate)} values on {{focus}}->{self.str_(path)}"  # type: ignore[arg-type]
         assert arg is not None
-        if predicate == SH["class"]:
-            return f"Value does not have class {self.str_(arg)}"
-        if predicate == SH.datatype:
-            return f"Value is not Literal with datatype {self.str_(arg)}"
-        if predicate == SH.nodeKind:
-            return f"Value is not of Node Kind {self.str_(arg)}"
-        if predicate == SH.pattern:
-            return f"Value does not match pattern '{arg}'"
-        if predicate == SH.minLength:
-            return f"String length not >= {stringify_node(self.data_ns, arg)}"  # type: ignore[arg-type]
-        if predicate == SH.maxLength:
-            return f"String length not <= {stringify_node(self.data_ns, arg)}"  # type: ignore[arg-type]
-        if predicate == SH.languageIn:
-            return f"String language is not in {self.str_(arg)}"
+        if predicate in (SH.minLength, SH.maxLength):
+            op = ">=" if predicate == SH.minLength else "<="
+            return f"String length not {op} {stringify_node(self.data_ns, arg)}"
         if predicate == SH["in"]:
-            return f"Value {{value}} not in list {[self.str_(m) for m in self.items(arg)]}"
+            # pySHACL lists the members of a Python set: built the same way, in its (per-process) order
+            members = set()
+            for member in self.items(arg):
+                members.add(member)
+            return f"Value {{value}} not in list {[self.str_(m) for m in members]}"
         if predicate in (SH["or"], SH["and"]):
-            members = self.items(arg)
-            strings = [" , ".join(self.str_(c) for c in self.sg.items(m)) for m in members]  # type: ignore[arg-type]
-            listed = strings[0] if len(strings) < 2 else " and ".join(f"({s})" for s in strings)
+            listed = " , ".join(self.str_(member) for member in self.items(arg))
             how = "one or more shapes" if predicate == SH["or"] else "all shapes"
             return f"Node {{value}} must conform to {how} in {listed}"
-        if predicate == SH["not"]:
-            return f"Node {{value}} must not conform to shape {self.str_(arg)}"
-        if predicate == SH.node:
-            return f"Value does not conform to Shape {self.str_(arg)}. See details for more information."
-        return ""
+        shown = str(arg) if predicate == SH.pattern else self.str_(arg)
+        return _DEFAULT_MESSAGES[predicate].replace("{arg}", shown)
 
     # -- top-level checks ---------------------------------------------------------------------
     def compile_shape(self, shape: Node, target: str) -> list[Check]:
@@ -427,35 +463,47 @@ class _Compiler:
         if self.deactivated(shape):
             return []
         severity = self.one(shape, SH.severity) or SH.Violation
-        messages = tuple(sorted(str(m) for m in self.sg.objects(shape, SH.message)))  # type: ignore[arg-type]
+        messages = tuple(sorted(str(m) for m in self.sg.objects(shape, SH.message)))
         path_node = self.one(shape, SH.path)
         path = self.path(shape, path_node) if path_node is not None else None
-        if path is not None and (shape, SH.property, None) in self.sg:  # type: ignore[operator]
+        if path is not None and (shape, SH.property, None) in self.sg:
             raise self.refuse(shape, "sh:property inside a property shape")
-        base = {"shape": shape, "severity": severity, "path": path_node, "messages": messages}
+        base: dict[str, object] = {"shape": shape, "severity": severity, "path": path_node, "messages": messages}
+        checks = self.value_checks(shape, target, path, base) + self.count_checks(shape, target, path, base)
+        checks += self.qualified(shape, target, path, base)
+        for constraint in self.sg.objects(shape, SH.sparql):
+            if path is not None:
+                raise self.refuse(shape, "sh:sparql on a property shape")
+            checks += self.sparql(shape, constraint, target, severity)
+        for prop in self.sg.objects(shape, SH.property):
+            checks += self.compile_shape(prop, target)
+        return checks
+
+    def value_checks(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
         checks: list[Check] = []
         for predicate, component in _VALUE_COMPONENTS.items():
-            if (shape, predicate, None) not in self.sg:  # type: ignore[operator]
+            if (shape, predicate, None) not in self.sg:
                 continue
-            arg = self.one(shape, predicate)
-            default = self.default_message(shape, predicate, path_node, arg)
+            default = self.default_message(shape, predicate, base["path"], self.one(shape, predicate))  # type: ignore[arg-type]
             if path is None:
                 cond = self.value_condition(shape, predicate, "?this")
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER(!({cond})) }}"
-                checks.append(Check(component=component, query=query, reports="focus", default_message=default, **base))  # type: ignore[arg-type]
+                reports = "focus"
             else:
                 cond = self.value_condition(shape, predicate, "?value")
                 query = f"SELECT DISTINCT ?this ?value WHERE {{ {target} ?this {path} ?value . FILTER(!({cond})) }}"
-                checks.append(Check(component=component, query=query, reports="value", default_message=default, **base))  # type: ignore[arg-type]
+                reports = "value"
+            checks.append(Check(component=component, query=query, reports=reports, default_message=default, **base))  # type: ignore[arg-type]
+        return checks
+
+    def count_checks(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
+        checks: list[Check] = []
         for predicate, component in _COUNT_COMPONENTS.items():
             n = self.count(shape, predicate)
-            if n is None:
+            if n is None or (predicate == SH.minCount and n == 0):
                 continue
             if path is None:
                 raise self.refuse(shape, f"{self.sg.qname(predicate)} on a node shape")
-            default = self.default_message(shape, predicate, path_node, None)
-            if predicate == SH.minCount and n == 0:
-                continue
             if predicate == SH.minCount and n == 1:
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?_any }} }}"
             elif predicate == SH.minCount:
@@ -466,15 +514,12 @@ class _Compiler:
             elif n == 0:
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?_v }}"
             else:
-                query = f"SELECT ?this WHERE {{ {target} ?this {path} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
+                query = (
+                    f"SELECT ?this WHERE {{ {target} ?this {path} ?_v }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
+                )
+            default = self.default_message(shape, predicate, base["path"], None)  # type: ignore[arg-type]
             checks.append(Check(component=component, query=query, reports="none", default_message=default, **base))  # type: ignore[arg-type]
-        checks += self.qualified(shape, target, path, base)
-        for constraint in self.sg.objects(shape, SH.sparql):  # type: ignore[arg-type]
-            if path is not None:
-                raise self.refuse(shape, "sh:sparql on a property shape")
-            checks += self.sparql(shape, constraint, target, severity)
-        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
-            checks += self.compile_shape(prop, target)
         return checks
 
     def qualified(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
@@ -513,7 +558,7 @@ class _Compiler:
             if banned in text:
                 raise self.refuse(shape, f"{banned} in the SPARQL constraint {self.name(constraint)}")
         prefixes: dict[str, str] = {}
-        for source in self.sg.objects(constraint, SH.prefixes):  # type: ignore[arg-type]
+        for source in self.sg.objects(constraint, SH.prefixes):
             for declaration in self.sg.objects(source, SH.declare):
                 prefixes[str(self.sg.value(declaration, SH.prefix))] = str(self.sg.value(declaration, SH.namespace))
         head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
@@ -522,7 +567,7 @@ class _Compiler:
         if not re.search(r"[?$]this\b|\*", text[:brace]):
             raise self.refuse(shape, f"the SPARQL constraint {self.name(constraint)} not projecting $this")
         # pySHACL reports the constraint's messages and the shape's
-        own = {str(m) for s in (constraint, shape) for m in self.sg.objects(s, SH.message)}  # type: ignore[arg-type]
+        own = {str(m) for s in (constraint, shape) for m in self.sg.objects(s, SH.message)}
         messages = tuple(sorted(own))
         return [
             Check(
@@ -590,12 +635,14 @@ class CompiledShapes:
 def _substitute(message: str, bindings: Mapping[str, Term | None]) -> str:
     for name, term in bindings.items():
         if term is not None:
-            message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", lambda _m, t=term: str(t), message)
+            pieces = re.split(r"\{[?$]" + re.escape(name) + r"\}", message)
+            message = str(term).join(pieces)
     return message
 
 
 def _results(check: Check, rows: Iterable[Mapping[str, Term | None]]) -> Iterable[ShaclResult]:
     seen: set[tuple[tuple[str, Term | None], ...]] = set()
+    value: Term | None
     for row in rows:
         focus = row.get("this")
         if focus is None:

@@ -87,7 +87,7 @@ def validate(source: SourceGraph, shapes: Graph, root: Path | None = None) -> Va
     )
     found = list(_pyshacl_results(results))
     labels = _labels_from_graph(source.graph, {r.focus for r in found})
-    return _report(bool(conforms), found, shapes, source.file_of, root, labels)
+    return _report(bool(conforms), results=found, shapes=shapes, file_of=source.file_of, root=root, labels=labels)
 
 
 def validate_store(
@@ -116,11 +116,12 @@ def validate_store(
     """
     found = run_shapes(store, shapes, focus)
     labels = _labels_from_store(store, {r.focus for r in found})
-    return _report(not found, found, shapes, file_of, root, labels)
+    return _report(not found, results=found, shapes=shapes, file_of=file_of, root=root, labels=labels)
 
 
 def _report(
     conforms: bool,
+    *,
     results: Iterable[ShaclResult],
     shapes: Graph,
     file_of: Callable[[object], Path | None],
@@ -147,7 +148,7 @@ LABEL_PREDICATES = (RDFS.label, NM.statement, NM.citation_text)
 
 
 def _pick_label(values: Mapping[URIRef, Iterable[object]]) -> str:
-    """The first English or untagged label by predicate order, else the first other value, cut to 80."""
+    """Return the first English or untagged label by predicate order, else the first other value (cut to 80)."""
     best = ""
     for predicate in LABEL_PREDICATES:
         for value in sorted(values.get(predicate, ()), key=lambda v: (str(v), repr(v))):
@@ -158,10 +159,7 @@ def _pick_label(values: Mapping[URIRef, Iterable[object]]) -> str:
 
 
 def _labels_from_graph(graph: Graph, nodes: Iterable[Term]) -> dict[Term, str]:
-    return {
-        node: _pick_label({p: list(graph.objects(node, p)) for p in LABEL_PREDICATES})  # type: ignore[arg-type]
-        for node in nodes
-    }
+    return {node: _pick_label({p: list(graph.objects(node, p)) for p in LABEL_PREDICATES}) for node in nodes}
 
 
 def _labels_from_store(store: Store, nodes: Iterable[Term]) -> dict[Term, str]:
