@@ -6,7 +6,8 @@ entities, a part-of hierarchy) merged with the real ontology to a Turtle file, t
 pipelines, each in a fresh child process so that peak memory (ru_maxrss) is its own:
 
 - ``default``: what ``neuromech build`` and the query commands do today: rdflib parse
-  (``neuromech.loading``), pySHACL validation, pyoxigraph store + rule materialisation,
+  (``neuromech.loading``), pySHACL validation and, beside it, the same shapes compiled to
+  SPARQL on the pyoxigraph store (``validation.validate_store``), rule materialisation,
   every stored query on pyoxigraph, export (Turtle, RDF/XML, JSON-LD, findings.tsv); plus
   ``load (pyoxigraph parse)`` for what a pyoxigraph-only loader would take;
 - ``reference``: plain rdflib + pySHACL: the same parse and validation, materialisation and
@@ -82,9 +83,16 @@ def child(kind: str, turtle: Path, cap: float, repeat: int) -> dict[str, object]
     if not isinstance(source, loading.SourceGraph):
         return {"steps": results, "peak_mb": _peak_mb(), "total": None}
     shapes = loading.load_shapes(paths)
-    run_step(results, "validate (pySHACL)", lambda: validation.validate(source, shapes, paths.root), cap)
     factory = OxigraphStore if kind == "default" else RdflibStore
     store: Store = factory.from_graph(source.graph)
+    run_step(results, "validate (pySHACL)", lambda: validation.validate(source, shapes, paths.root), cap)
+    if isinstance(store, OxigraphStore):
+        run_step(
+            results,
+            "validate (SHACL as SPARQL, Oxigraph)",
+            lambda: validation.validate_store(store, shapes, source.file_of, paths.root),
+            cap,
+        )
     run_step(results, "materialise rules", lambda: materialise(store, load_rules(paths.rules_dir)), cap)
     catalogue = queries.load_catalogue(paths.queries_dir)
     for name, query in catalogue.items():
