@@ -46,7 +46,9 @@ def test_build_writes_every_artifact(built: Path) -> None:
         "build-summary.json",
         "inferred.ttl",
     }
-    assert not [n for n in names if n.startswith(".")], "no staging leftovers"
+    assert not [n for n in names if n.startswith(".staging")], "no staging leftovers"
+    hermit = json.loads((built / "dist" / ".cache" / "hermit.json").read_text())
+    assert len(hermit["entity_layer_sha256"]) == 64 and hermit["unsatisfiable_classes"] == []
     summary = json.loads((built / "dist" / "build-summary.json").read_text())
     assert summary["findings"] >= 30
     assert summary["unsatisfiable_classes"] == []

@@ -23,7 +23,7 @@ from neuromech import (
     queries,
     server,
 )
-from neuromech.build import build, open_graph, validate_project
+from neuromech.build import VALIDATORS, build, open_graph, validate_project, watch
 from neuromech.conflicts import find_conflicts
 from neuromech.errors import NeuroMechError, UsageError, ValidationFailed
 from neuromech.explain import explain
@@ -33,6 +33,7 @@ from neuromech.mechanisms import shared_mechanisms
 from neuromech.modules import exhibited_modules
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths, project
+from neuromech.pipeline import BuildResult
 from neuromech.remote_store import ASSERTED_GRAPH
 from neuromech.report import FORMATS, Reportable, cell, render_rows, render_table
 from neuromech.similarity import similar_conditions
@@ -41,20 +42,38 @@ from neuromech.site import build_site
 Handler = Callable[[argparse.Namespace, ProjectPaths], int]
 
 
-def _cmd_build(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    result = build(paths, check_reasoner=not args.no_reasoner)
+def _print_build(result: BuildResult, paths: ProjectPaths) -> None:
     summary = result.summary
     print(f"built {len(result.written)} files in {paths.dist_dir}: " + ", ".join(p.name for p in result.written))
     print(
         f"{summary['findings']} findings, {summary['triples_asserted']} asserted + "
-        f"{summary['triples_inferred']} inferred triples; timings (s): {summary['timings_s']}"
+        f"{summary['triples_inferred']} inferred triples; timings (s): {summary['timings_s']}",
+        flush=True,
     )
+
+
+def _cmd_build(args: argparse.Namespace, paths: ProjectPaths) -> int:
+    if not args.watch:
+        _print_build(build(paths, check_reasoner=not args.no_reasoner), paths)
+        return 0
+
+    def report(outcome: BuildResult | Exception) -> None:
+        if isinstance(outcome, Exception):
+            print(f"neuromech: build failed, waiting for the next change:\n{outcome}", file=sys.stderr, flush=True)
+        else:
+            _print_build(outcome, paths)
+
+    print(f"watching {paths.root} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        watch(paths, report, check_reasoner=not args.no_reasoner, interval=args.interval)
+    except KeyboardInterrupt:
+        print("stopped watching", file=sys.stderr)
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace, paths: ProjectPaths) -> int:
     extra = [p.resolve() for p in args.paths if not p.resolve().is_relative_to(paths.data_dir)]
-    report = validate_project(paths, extra)
+    report = validate_project(paths, extra, engine=args.engine)
     if args.paths:
         named = [p.resolve() for p in args.paths]
         report = report.for_files(
@@ -479,8 +498,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 
     p = add("build", _cmd_build, "load, validate, reason and export the graph to dist/")
     p.add_argument("--no-reasoner", action="store_true", help="skip the HermiT consistency check")
+    p.add_argument(
+        "--watch", action="store_true", help="stay running; rebuild incrementally whenever a source file changes"
+    )
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes (--watch)")
     p = add("validate", _cmd_validate, "check the data against the SHACL shapes")
     p.add_argument("paths", nargs="*", type=Path, help="only report on these data files (others are loaded too)")
+    p.add_argument(
+        "--engine",
+        choices=VALIDATORS,
+        default="sparql",
+        help="sparql: shapes compiled to SPARQL on pyoxigraph (default); pyshacl: the reference validator",
+    )
     add("queries", _cmd_queries, "list the stored queries with their parameters", formats)
     p = add("query", _cmd_query, "run a stored query", formats, stores)
     p.add_argument("name", help="stored query name (see `neuromech queries`)")

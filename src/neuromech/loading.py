@@ -1,11 +1,23 @@
-"""Parse the Turtle sources of a project into one graph, reporting syntax errors by file and line."""
+"""Parse the Turtle sources of a project, reporting syntax errors by file and line.
+
+Two loaders share one contract (every file parsed, every syntax error reported with its file
+and line, the file describing each subject known):
+
+- :func:`load_project_store` parses with pyoxigraph straight into an :class:`OxigraphStore`,
+  each source file in its own named graph (the build and the query commands use it: 10-30x
+  faster than rdflib's parser, and a changed file is replaced by dropping its graph);
+- :func:`load_project` parses with rdflib into one :class:`rdflib.Graph` (the reference, used
+  by pySHACL, HermiT and the curation tools that walk the graph in Python).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
@@ -13,6 +25,18 @@ from neuromech.errors import SourceSyntaxError
 from neuromech.mapping_set import mapping_graph, read_mapping_set
 from neuromech.namespaces import bind_prefixes
 from neuromech.paths import ProjectPaths
+from neuromech.store import OxigraphStore
+
+
+class Source(Protocol):
+    """Loaded sources: the merged graph and the file that describes each subject."""
+
+    @property
+    def graph(self) -> Graph:
+        """The merged sources as an rdflib graph."""
+
+    def file_of(self, node: object) -> Path | None:
+        """Return the file that first describes ``node`` as a subject, if any."""
 
 
 @dataclass
@@ -82,3 +106,129 @@ def load_project(paths: ProjectPaths, extra_data: Iterable[Path] = ()) -> Source
 def load_shapes(paths: ProjectPaths) -> Graph:
     """Load the SHACL shapes of a project."""
     return load_files(paths.shape_files()).graph
+
+
+def graph_iri(path: Path) -> ox.NamedNode:
+    """Return the named graph that holds the triples of the source file ``path``."""
+    return ox.NamedNode(path.resolve().as_uri())
+
+
+def _oxigraph_error(path: Path, err: SyntaxError) -> SourceSyntaxError:
+    """Turn pyoxigraph's parser error into ``file:line: invalid Turtle: why``."""
+    message = str(err.args[0]) if err.args else str(err)
+    position = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], tuple) else ()
+    line = position[1] if len(position) > 1 and isinstance(position[1], int) else err.lineno
+    return SourceSyntaxError(f"{path}:{line or 1}: invalid Turtle: {message}")
+
+
+class SourceStore:
+    """The project's sources in one pyoxigraph store, each file in its own named graph.
+
+    Queries see the union of the file graphs (and of the inferred graph, once materialised).
+    The rdflib view (:attr:`graph`) is built on first use only: the reference validator and
+    the curation tools need it, the build and the query commands do not.
+    """
+
+    def __init__(self, store: OxigraphStore, files: list[Path]) -> None:
+        """Wrap ``store`` whose named graphs hold ``files`` (in load order)."""
+        self.store = store
+        self.files = files
+        self._graph: Graph | None = None
+        self._by_graph = {graph_iri(path).value: path for path in files}
+
+    @property
+    def graph(self) -> Graph:
+        """The asserted triples (every file graph, not the inferred graph) as an rdflib graph."""
+        if self._graph is None:
+            self._graph = bind_prefixes(self.store.to_graph(include_inferred=False))
+        return self._graph
+
+    def file_of(self, node: object) -> Path | None:
+        """Return the first file (in load order) that has ``node`` as a subject."""
+        if not isinstance(node, str) or node.startswith("_:"):
+            return None
+        try:
+            subject = ox.NamedNode(str(node))
+        except ValueError:
+            return None
+        found = {
+            quad.graph_name.value
+            for quad in self.store.native.quads_for_pattern(subject, None, None, None)
+            if isinstance(quad.graph_name, ox.NamedNode)
+        }
+        return next((path for path in self.files if graph_iri(path).value in found), None)
+
+    def replace_file(self, path: Path) -> None:
+        """Replace the triples of ``path`` by the file's current content (it must parse).
+
+        Raises:
+            SourceSyntaxError: when the file no longer parses; the store is left unchanged.
+        """
+        fresh = ox.Store()
+        _load_into(fresh, path)
+        self._replace_graph(path, (ox.Quad(q.subject, q.predicate, q.object, graph_iri(path)) for q in fresh))
+
+    def _replace_graph(self, path: Path, quads: Iterable[ox.Quad]) -> None:
+        target = graph_iri(path)
+        if self.store.native.contains_named_graph(target):
+            self.store.native.remove_graph(target)
+        self.store.native.extend(quads)
+        if path not in self.files:
+            self.files.append(path)
+            self._by_graph[target.value] = path
+        self._graph = None
+
+    def add_mappings(self, mappings_file: Path) -> None:
+        """(Re)load the SSSOM mapping set of ``mappings_file``, as SKOS triples, into its own graph."""
+        data = mapping_graph(read_mapping_set(mappings_file), mappings_file).serialize(format="nt", encoding="utf-8")
+        target = graph_iri(mappings_file)
+        parsed = ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        self._replace_graph(mappings_file, (ox.Quad(q.subject, q.predicate, q.object, target) for q in parsed))
+
+    def remove_file(self, path: Path) -> None:
+        """Drop the triples of a source file that no longer exists."""
+        target = graph_iri(path)
+        if self.store.native.contains_named_graph(target):
+            self.store.native.remove_graph(target)
+        self.files = [p for p in self.files if p != path]
+        self._by_graph.pop(target.value, None)
+        self._graph = None
+
+
+def _load_into(store: ox.Store, path: Path, graph: ox.NamedNode | ox.DefaultGraph | None = None) -> None:
+    try:
+        store.load(path=path, format=ox.RdfFormat.TURTLE, to_graph=graph or ox.DefaultGraph())
+    except SyntaxError as err:
+        raise _oxigraph_error(path, err) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise SourceSyntaxError(f"{path}: cannot read: {err}") from err
+
+
+def load_store(paths: Iterable[Path]) -> SourceStore:
+    """Parse ``paths`` with pyoxigraph into one store, a named graph per file.
+
+    Every file is parsed even if an earlier one fails, so all syntax errors are reported at once.
+
+    Raises:
+        SourceSyntaxError: listing every file that failed to parse.
+    """
+    store = OxigraphStore()
+    files: list[Path] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            _load_into(store.native, path, graph_iri(path))
+        except SourceSyntaxError as err:
+            errors.append(str(err))
+            continue
+        files.append(path)
+    if errors:
+        raise SourceSyntaxError("\n".join(errors))
+    return SourceStore(store, files)
+
+
+def load_project_store(paths: ProjectPaths, extra_data: Iterable[Path] = ()) -> SourceStore:
+    """Load the ontology, import modules, curated data and SSSOM mappings into a pyoxigraph store."""
+    source = load_store([*paths.ontology_files(), *paths.data_files(), *extra_data])
+    source.add_mappings(paths.mappings_file)
+    return source

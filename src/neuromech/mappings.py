@@ -280,10 +280,12 @@ _IMPACT_QUERY = """
 PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX obo: <http://purl.obolibrary.org/obo/>
 SELECT ?entity ?finding ?via WHERE {
-  ?finding a nm:Finding .
-  { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?entity . BIND("direct" AS ?via) }
+  # the finding's slots first, its type after: Oxigraph plans the type-first form as a scan of
+  # every finding per branch (9.4 s vs 0.2 s on the seed corpus)
+  { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?entity . ?finding a nm:Finding .
+    BIND("direct" AS ?via) }
   UNION
-  { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?part .
+  { ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?part . ?finding a nm:Finding .
     ?part nm:falls_under ?entity .
     FILTER(STRSTARTS(STR(?entity), "https://w3id.org/neuromech/entity/"))
     BIND("part or subtype" AS ?via) }

@@ -216,11 +216,27 @@ class OxigraphStore(Store):
     def to_graph(self, include_inferred: bool = True) -> Graph:
         """Return every triple (default graph plus, optionally, the inferred graph)."""
         graph = Graph()
+        inferred = ox.NamedNode(str(INFERRED_GRAPH))
         for quad in self._store:
-            if not include_inferred and not isinstance(quad.graph_name, ox.DefaultGraph):
+            if not include_inferred and quad.graph_name == inferred:
                 continue
             graph.add((_from_ox(quad.subject), _from_ox(quad.predicate), _from_ox(quad.object)))  # type: ignore[arg-type]
         return graph
+
+    def triples(self, include_asserted: bool = True, include_inferred: bool = True) -> Iterator[ox.Triple]:
+        """Yield the triples of the asserted graphs and/or the inferred graph, as pyoxigraph terms.
+
+        A triple asserted in two source files (two named graphs) is yielded twice; every RDF
+        serialisation treats the repeat as the same statement.
+        """
+        inferred = ox.NamedNode(str(INFERRED_GRAPH))
+        if include_asserted:
+            for quad in self._store:
+                if quad.graph_name != inferred:
+                    yield quad.triple
+        if include_inferred:
+            for quad in self._store.quads_for_pattern(None, None, None, inferred):
+                yield quad.triple
 
     def inferred_graph(self) -> Graph:
         """Return only the triples of the inferred named graph."""

@@ -1,0 +1,348 @@
+"""The build pipeline on one pyoxigraph store, in full and incrementally after edits.
+
+A :class:`BuildSession` loads every source file into its own named graph of an in-memory
+pyoxigraph store, validates with the shapes compiled to SPARQL, checks the entity layer with
+HermiT, materialises the derived edges with the rules, and writes ``dist/``. It keeps the
+store, so that :meth:`BuildSession.rebuild` after an edit does only what the edit requires:
+
+- only changed data files are re-parsed (their named graph is replaced);
+- only the nodes the edit touched, and their neighbours one edge away in either direction,
+  are re-validated (the previous state conformed, so this gives the verdict of a full
+  validation: every shape looks at most one edge beyond its focus node, or at a part-of
+  cycle, which passes through an edited node);
+- HermiT runs only when the entity layer (the ontology and the non-claim nodes) changed;
+- the derived edges are re-materialised (semi-naive rules inside the store);
+- the release files are written again, atomically.
+
+A change to the ontology, the shapes, the rules or the queries starts a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from neuromech import export, loading, mappings, queries, reasoning, validation
+from neuromech.errors import ValidationFailed
+from neuromech.mapping_set import read_mapping_set
+from neuromech.namespaces import INFERRED_GRAPH, NM, compress
+from neuromech.paths import ProjectPaths
+from neuromech.store import OxigraphStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote and measured."""
+
+    written: list[Path]
+    summary: dict[str, object]
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digests(files: Iterable[Path]) -> dict[Path, str]:
+    return {path: file_digest(path) for path in files}
+
+
+@dataclass
+class BuildSession:
+    """One project's build state, kept between an initial build and incremental rebuilds."""
+
+    paths: ProjectPaths
+    check_reasoner: bool = True
+    source: loading.SourceStore | None = None
+    shapes: Graph | None = None
+    catalogue: dict[str, queries.StoredQuery] = field(default_factory=dict)
+    data_digests: dict[Path, str] = field(default_factory=dict)
+    frame_digest: str = ""
+    hermit_key: str = ""
+    unsatisfiable: list[str] = field(default_factory=list)
+
+    # -- what the session watches -------------------------------------------------------------
+
+    def frame_files(self) -> list[Path]:
+        """Return the files whose change requires a full build: ontology, shapes, rules, queries."""
+        return [
+            *self.paths.ontology_files(),
+            *self.paths.shape_files(),
+            *sorted(self.paths.rules_dir.glob("*.rq")),
+            *sorted(self.paths.queries_dir.glob("*.rq")),
+        ]
+
+    def data_source_files(self) -> list[Path]:
+        """Return the curated data files plus the SSSOM mapping set."""
+        return [*self.paths.data_files(), self.paths.mappings_file]
+
+    def _frame_digest(self) -> str:
+        digest = hashlib.sha256()
+        for path, value in _digests(self.frame_files()).items():
+            digest.update(f"{path}\t{value}\n".encode())
+        return digest.hexdigest()
+
+    # -- full build -----------------------------------------------------------------------------
+
+    def build(self, progress: bool = True) -> BuildResult:
+        """Run the whole pipeline from the sources and write ``dist/``.
+
+        Raises:
+            SourceSyntaxError: a source file does not parse (every failing file is listed).
+            ValidationFailed: the data violate the shapes (the report lists every violation).
+            InconsistentOntology: HermiT finds the ontology plus entity layer inconsistent.
+        """
+        timings: dict[str, float] = {}
+        say = _progress(progress, 5)
+        started = say("load")
+        self.frame_digest = self._frame_digest()
+        self.data_digests = _digests(self.data_source_files())
+        source = loading.load_project_store(self.paths)
+        self.shapes = loading.load_shapes(self.paths)
+        self.catalogue = queries.load_catalogue(self.paths.queries_dir)
+        timings["load"] = time.perf_counter() - started
+
+        started = say("validate (SHACL compiled to SPARQL)")
+        report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root)
+        timings["validate"] = time.perf_counter() - started
+        if not report.conforms:
+            raise ValidationFailed(report.render())
+
+        started = say("reason (HermiT, entity layer)" if self.check_reasoner else "reason (HermiT skipped)")
+        self._check_entity_layer(source)
+        timings["hermit"] = time.perf_counter() - started
+
+        started = say("materialise derived edges")
+        materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+        timings["materialise"] = time.perf_counter() - started
+
+        self.source = source
+        started = say("export")
+        return self._export(timings, started, materialised, len(report.violations))
+
+    # -- incremental rebuild --------------------------------------------------------------------
+
+    def changed_files(self) -> tuple[list[Path], list[Path]]:
+        """Return the data files changed or added since the last build, and those removed."""
+        now = _digests(p for p in self.data_source_files() if p.exists())
+        changed = [p for p, d in now.items() if self.data_digests.get(p) != d]
+        removed = [p for p in self.data_digests if p not in now]
+        return changed, removed
+
+    def rebuild(self, progress: bool = True) -> BuildResult:
+        """Bring ``dist/`` up to date after edits, doing only what the edits require.
+
+        A change to the ontology, shapes, rules or queries (or no previous build) runs a full
+        :meth:`build`. A failed rebuild leaves ``dist/`` as it was and the session needing a
+        full build.
+
+        Raises:
+            SourceSyntaxError, ValidationFailed, InconsistentOntology: as :meth:`build`.
+        """
+        if self.source is None or self._frame_digest() != self.frame_digest:
+            return self.build(progress)
+        changed, removed = self.changed_files()
+        source = self.source
+        timings: dict[str, float] = {}
+        say = _progress(progress, 5)
+        try:
+            started = say(f"load {len(changed)} changed file(s), drop {len(removed)}")
+            touched = self._replace(source, changed, removed)
+            timings["load"] = time.perf_counter() - started
+
+            started = say(f"validate {len(touched)} touched node(s)")
+            assert self.shapes is not None
+            focus = _neighbourhood(source, touched)
+            report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root, focus)
+            timings["validate"] = time.perf_counter() - started
+            if not report.conforms:
+                raise ValidationFailed(report.render())
+
+            started = say("reason (HermiT, only if the entity layer changed)")
+            self._check_entity_layer(source)
+            timings["hermit"] = time.perf_counter() - started
+
+            started = say("materialise derived edges")
+            reasoning.clear_inferred(source.store)
+            materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+            timings["materialise"] = time.perf_counter() - started
+
+            started = say("export")
+            result = self._export(timings, started, materialised, len(report.violations))
+        except BaseException:
+            self.source = None  # the store may hold the failed edit: the next build starts afresh
+            raise
+        for path in removed:
+            self.data_digests.pop(path, None)
+        self.data_digests.update(_digests(changed))
+        return result
+
+    def _replace(self, source: loading.SourceStore, changed: list[Path], removed: list[Path]) -> set[str]:
+        """Swap in the changed files' triples; return the IRIs of subjects whose triples changed."""
+        touched: set[str] = set()
+        for path in [*changed, *removed]:
+            before = _graph_triples(source, path)
+            if path in removed:
+                source.remove_file(path)
+            elif path == self.paths.mappings_file:
+                source.add_mappings(path)
+            else:
+                source.replace_file(path)
+            after = _graph_triples(source, path)
+            # a shape looks at its focus node's own triples (no shape has an inverse path), so an
+            # edit touches the subjects of the triples it added or removed
+            touched.update(t.subject.value for t in before ^ after if isinstance(t.subject, ox.NamedNode))
+        return touched
+
+    # -- shared steps ---------------------------------------------------------------------------
+
+    def _check_entity_layer(self, source: loading.SourceStore) -> None:
+        if not self.check_reasoner:
+            return
+        layer, key = entity_layer(source)
+        if not self.hermit_key:
+            self.hermit_key, self.unsatisfiable = self._read_hermit_cache()
+        if key == self.hermit_key:
+            log.info("entity layer unchanged since HermiT last passed it: not re-run")
+            return
+        self.unsatisfiable = reasoning.check_consistency_ntriples(layer)
+        self.hermit_key = key
+        record = {"entity_layer_sha256": key, "unsatisfiable_classes": self.unsatisfiable}
+        export.write_atomically(self.hermit_cache, json.dumps(record, indent=2) + "\n")
+
+    @property
+    def hermit_cache(self) -> Path:
+        """The record of the last entity layer HermiT found consistent (``dist/.cache/hermit.json``)."""
+        return self.paths.dist_dir / ".cache" / "hermit.json"
+
+    def _read_hermit_cache(self) -> tuple[str, list[str]]:
+        try:
+            record = json.loads(self.hermit_cache.read_text(encoding="utf-8"))
+            return str(record["entity_layer_sha256"]), [str(c) for c in record["unsatisfiable_classes"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return "", []
+
+    def _export(
+        self, timings: dict[str, float], started: float, materialised: reasoning.MaterialisationReport, violations: int
+    ) -> BuildResult:
+        assert self.source is not None
+        store = self.source.store
+        table = queries.run_query(store, queries.get_query(self.catalogue, "findings"))
+        files: dict[str, str | bytes] = dict(export.store_serialisations(store))
+        files["findings.tsv"] = export.findings_tsv(table)
+        mapping_set = read_mapping_set(self.paths.mappings_file)
+        files.update(mappings.export_mapping_set(mapping_set))
+        files["mapping-impact.tsv"] = mappings.impact_tsv(mappings.mapping_impact(store, mapping_set))
+        summary: dict[str, object] = {
+            "triples_asserted": len(store) - materialised.added,
+            "triples_inferred": materialised.added,
+            "findings": len(table.rows),
+            **_class_counts(store),
+            "violations": violations,
+            "unsatisfiable_classes": self.unsatisfiable,
+            "materialisation": {"rounds": materialised.rounds, "per_rule": materialised.per_rule},
+        }
+        timings["export"] = time.perf_counter() - started
+        summary["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        files["build-summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        written = export.publish_directory(files, self.paths.dist_dir)
+        return BuildResult(written, summary)
+
+
+def _progress(enabled: bool, total: int) -> Callable[[str], float]:
+    steps = iter(range(1, total + 1))
+
+    def say(name: str) -> float:
+        if enabled:
+            log.info("[%d/%d] %s ...", next(steps, total), total, name)
+        return time.perf_counter()
+
+    return say
+
+
+def _graph_triples(source: loading.SourceStore, path: Path) -> set[ox.Triple]:
+    graph = loading.graph_iri(path)
+    return {quad.triple for quad in source.store.native.quads_for_pattern(None, None, None, graph)}
+
+
+def _neighbourhood(source: loading.SourceStore, touched: set[str]) -> set[URIRef]:
+    """Return the touched nodes plus every node one edge away from them, in either direction."""
+    native = source.store.native
+    around: set[str] = set(touched)
+    for iri in touched:
+        node = ox.NamedNode(iri)
+        around.update(
+            q.subject.value
+            for q in native.quads_for_pattern(None, None, node, None)
+            if isinstance(q.subject, ox.NamedNode)
+        )
+        around.update(
+            q.object.value
+            for q in native.quads_for_pattern(node, None, None, None)
+            if isinstance(q.object, ox.NamedNode)
+        )
+    return {URIRef(iri) for iri in around}
+
+
+_CLAIMS = """
+PREFIX nm: <https://w3id.org/neuromech/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?claim WHERE { ?class rdfs:subClassOf* nm:Claim . ?claim a ?class }
+"""
+
+
+def entity_layer(source: loading.SourceStore) -> tuple[bytes, str]:
+    """Return the asserted triples HermiT checks, as N-Triples, and a key that changes with them.
+
+    The entity layer is everything asserted except the claims (findings, background and
+    comparison statements): the ontology, the imported modules, entities, studies, reviews,
+    mechanisms. Claims are checked by the shapes, which state per slot the class, count and
+    datatype the OWL axioms require (a test keeps the two in step); keeping the bulk of the
+    corpus out of the DL reasoner is what lets the build scale.
+
+    The key hashes the sorted triples with blank node labels blanked (pyoxigraph relabels
+    blank nodes on every parse), so an unchanged entity layer gives an unchanged key.
+    """
+    native = source.store.native
+    claims = {row["claim"] for row in native.query(_CLAIMS, use_default_graph_as_union=True)}  # type: ignore[union-attr]
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    triples = [q.triple for q in native if q.graph_name != inferred and q.subject not in claims]
+    layer = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    lines = sorted(
+        (str(t) if not any(isinstance(x, ox.BlankNode) for x in (t.subject, t.object)) else _blanked(t))
+        for t in triples
+    )
+    return layer, hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _blanked(triple: ox.Triple) -> str:
+    parts = [
+        ("_:" if isinstance(x, ox.BlankNode) else str(x)) for x in (triple.subject, triple.predicate, triple.object)
+    ]
+    return " ".join(parts)
+
+
+def _class_counts(store: OxigraphStore) -> dict[str, object]:
+    """Count the nodes of each nm: class (asserted or inferred type) and the findings of each review."""
+    by_class = store.select(
+        f'SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a ?class FILTER(STRSTARTS(STR(?class), "{NM}")) }} '
+        "GROUP BY ?class"
+    )
+    by_review = store.select(
+        f"SELECT ?review (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{NM.Finding}> ; <{NM.from_review}> ?review }} "
+        "GROUP BY ?review"
+    )
+    return {
+        "by_class": dict(sorted((compress(str(c)), int(str(n))) for c, n in by_class.rows)),
+        "findings_by_review": dict(sorted((compress(str(r)), int(str(n))) for r, n in by_review.rows)),
+    }
