@@ -48,7 +48,8 @@ def test_build_writes_every_artifact(built: Path) -> None:
     }
     assert not [n for n in names if n.startswith(".staging")], "no staging leftovers"
     hermit = json.loads((built / "dist" / ".cache" / "hermit.json").read_text())
-    assert len(hermit["entity_layer_sha256"]) == 64 and hermit["unsatisfiable_classes"] == []
+    assert len(hermit["entity_layer_sha256"]) == 64
+    assert hermit["unsatisfiable_classes"] == []
     summary = json.loads((built / "dist" / "build-summary.json").read_text())
     assert summary["findings"] >= 30
     assert summary["unsatisfiable_classes"] == []
