@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
-from neuromech.errors import SourceSyntaxError, ValidationFailed
+from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildSession, entity_layer
-from neuromech.reasoning import load_rules, materialise, materialise_in_store
+from neuromech.reasoning import (
+    check_consistent_ntriples,
+    load_rules,
+    materialise,
+    materialise_in_store,
+    unsatisfiable_classes_ntriples,
+)
 from neuromech.store import OxigraphStore
 
 
@@ -135,3 +141,25 @@ def test_shapes_reject_the_claim_errors_hermit_no_longer_sees(project_copy: Proj
     findings.write_text(findings.read_text(encoding="utf-8") + "\n" + turtle + "\n", encoding="utf-8")
     with pytest.raises(ValidationFailed, match="nmf:fixture-0001"):
         BuildSession(project_copy, check_reasoner=False).build(progress=False)
+
+
+@pytest.mark.slow
+def test_hermit_checks_the_entity_layer(mini: ProjectPaths) -> None:
+    layer, _ = entity_layer(load_project_store(mini))
+    check_consistent_ntriples(layer)
+    both = b"<https://w3id.org/neuromech/entity/almond> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    both += b"<https://w3id.org/neuromech/Disorder> .\n"  # a brain region that is also a disorder
+    with pytest.raises(InconsistentOntology, match="two disjoint classes"):
+        check_consistent_ntriples(layer + both)
+
+
+def test_hermit_names_unsatisfiable_classes() -> None:
+    rdf, rdfs, owl = (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://www.w3.org/2000/01/rdf-schema#",
+        "http://www.w3.org/2002/07/owl#",
+    )
+    lines = [f"<http://x/{c}> <{rdf}type> <{owl}Class> ." for c in "ABC"]
+    lines += [f"<http://x/A> <{rdfs}subClassOf> <http://x/{c}> ." for c in "BC"]
+    lines.append(f"<http://x/B> <{owl}disjointWith> <http://x/C> .")
+    assert unsatisfiable_classes_ntriples("\n".join(lines).encode()) == ["http://x/A"]

@@ -68,7 +68,6 @@ class BuildSession:
     catalogue: dict[str, queries.StoredQuery] = field(default_factory=dict)
     data_digests: dict[Path, str] = field(default_factory=dict)
     frame_digest: str = ""
-    hermit_key: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
 
     # -- what the session watches -------------------------------------------------------------
@@ -207,30 +206,46 @@ class BuildSession:
     # -- shared steps ---------------------------------------------------------------------------
 
     def _check_entity_layer(self, source: loading.SourceStore) -> None:
+        """HermiT: the entity layer must be consistent, the ontology's classes satisfiable.
+
+        Each check runs only when its input changed since HermiT last passed it (the verdicts
+        are kept by content hash in ``dist/.cache/hermit.json``): consistency (HermiT ``-k``, a
+        few seconds) when the entity layer changed; the unsatisfiable classes (``-U``, a
+        classification of the ontology and its import modules, the slow part) when the
+        ontology files changed.
+        """
         if not self.check_reasoner:
             return
+        cache = self._read_hermit_cache()
         layer, key = entity_layer(source)
-        if not self.hermit_key:
-            self.hermit_key, self.unsatisfiable = self._read_hermit_cache()
-        if key == self.hermit_key:
-            log.info("entity layer unchanged since HermiT last passed it: not re-run")
-            return
-        self.unsatisfiable = reasoning.check_consistency_ntriples(layer)
-        self.hermit_key = key
-        record = {"entity_layer_sha256": key, "unsatisfiable_classes": self.unsatisfiable}
-        export.write_atomically(self.hermit_cache, json.dumps(record, indent=2) + "\n")
+        if cache.get("entity_layer_sha256") == key:
+            log.info("entity layer unchanged since HermiT last found it consistent: not re-run")
+        else:
+            reasoning.check_consistent_ntriples(layer)
+            cache["entity_layer_sha256"] = key
+            self._write_hermit_cache(cache)
+        tbox, tbox_key = ontology_layer(source, self.paths)
+        if cache.get("ontology_sha256") == tbox_key:
+            self.unsatisfiable = [str(c) for c in cache.get("unsatisfiable_classes", [])]  # type: ignore[attr-defined]
+        else:
+            self.unsatisfiable = reasoning.unsatisfiable_classes_ntriples(tbox)
+            cache.update({"ontology_sha256": tbox_key, "unsatisfiable_classes": self.unsatisfiable})
+            self._write_hermit_cache(cache)
 
     @property
     def hermit_cache(self) -> Path:
-        """The record of the last entity layer HermiT found consistent (``dist/.cache/hermit.json``)."""
+        """The record of what HermiT last passed (``dist/.cache/hermit.json``)."""
         return self.paths.dist_dir / ".cache" / "hermit.json"
 
-    def _read_hermit_cache(self) -> tuple[str, list[str]]:
+    def _read_hermit_cache(self) -> dict[str, object]:
         try:
             record = json.loads(self.hermit_cache.read_text(encoding="utf-8"))
-            return str(record["entity_layer_sha256"]), [str(c) for c in record["unsatisfiable_classes"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            return "", []
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
+    def _write_hermit_cache(self, record: dict[str, object]) -> None:
+        export.write_atomically(self.hermit_cache, json.dumps(record, indent=2) + "\n")
 
     def _export(
         self, timings: dict[str, float], started: float, materialised: reasoning.MaterialisationReport, violations: int
@@ -323,6 +338,16 @@ def entity_layer(source: loading.SourceStore) -> tuple[bytes, str]:
         for t in triples
     )
     return layer, hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def ontology_layer(source: loading.SourceStore, paths: ProjectPaths) -> tuple[bytes, str]:
+    """Return the ontology and its import modules as N-Triples, and the SHA-256 of those files."""
+    native = source.store.native
+    files = paths.ontology_files()
+    quads = [q for path in files for q in native.quads_for_pattern(None, None, None, loading.graph_iri(path))]
+    data = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
+    digest = hashlib.sha256("".join(f"{p.name}\t{file_digest(p)}\n" for p in files).encode()).hexdigest()
+    return data, digest
 
 
 def _blanked(triple: ox.Triple) -> str:

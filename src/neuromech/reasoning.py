@@ -9,6 +9,8 @@ test checks that on the real data they derive what HermiT derives.
 
 from __future__ import annotations
 
+import re
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -256,6 +258,65 @@ def check_consistency_ntriples(data: bytes) -> list[str]:
         unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
         world.close()
     return unsatisfiable
+
+
+_INCONSISTENT = (
+    "HermiT: the ontology plus data are inconsistent; typical causes are an "
+    "individual typed with two disjoint classes (e.g. a region used as a condition), "
+    "two values of a functional property (two directions on one finding), or a "
+    "value of the wrong class for a property's range"
+)
+
+
+def _hermit(data: bytes, action: str) -> str:
+    """Run the HermiT command line that owlready2 ships on an N-Triples document; return its output.
+
+    ``action`` is a HermiT option: ``-k`` (is owl:Thing satisfiable, i.e. is the ontology
+    consistent: no classification, ~10x faster than owlready2's ``-c -O -D -I``) or ``-U``
+    (the classes equivalent to owl:Nothing; needs a classification).
+    """
+    import owlready2  # noqa: PLC0415 -- heavy import, only needed by `build`, not by query commands
+    from owlready2 import reasoning as owl_reasoning  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="neuromech-hermit-") as tmp:
+        path = Path(tmp) / "neuromech.nt"
+        path.write_bytes(data)
+        command = [
+            owlready2.JAVA_EXE,
+            f"-Xmx{owl_reasoning.JAVA_MEMORY}M",
+            "-cp",
+            owl_reasoning._HERMIT_CLASSPATH,
+            "org.semanticweb.HermiT.cli.CommandLine",
+            action,
+            path.as_uri(),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if "InconsistentOntologyException" in done.stderr or "is not satisfiable" in done.stdout:
+        raise InconsistentOntology(_INCONSISTENT)
+    if done.returncode != 0:
+        raise InconsistentOntology(f"HermiT failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def check_consistent_ntriples(data: bytes) -> None:
+    """Check that an N-Triples document (ontology plus data) is consistent (HermiT ``-k``).
+
+    Raises:
+        InconsistentOntology: when it is not.
+    """
+    output = _hermit(data, "-k")
+    if "is satisfiable" not in output:
+        raise InconsistentOntology(f"HermiT gave no consistency verdict: {output.strip()[:300]}")
+
+
+def unsatisfiable_classes_ntriples(data: bytes) -> list[str]:
+    """Return the IRIs of the classes of an N-Triples document equivalent to owl:Nothing (HermiT ``-U``).
+
+    Raises:
+        InconsistentOntology: when the document is inconsistent.
+    """
+    found = re.findall(r"<([^<>]+)>", _hermit(data, "-U"))
+    return sorted({iri for iri in found if iri != "http://www.w3.org/2002/07/owl#Nothing"})
 
 
 def reason(store: OxigraphStore, rules_dir: Path) -> MaterialisationReport:
