@@ -77,25 +77,65 @@ def _findings_tsv(paths: ProjectPaths) -> str:
     return (paths.dist_dir / "findings.tsv").read_text(encoding="utf-8")
 
 
+def _drop_finding(text: str, finding: str) -> str:
+    start = text.index(f"{finding} a nm:Finding")
+    end = text.index(" .\n", start) + 3
+    return text[:start] + text[end:]
+
+
+EDITS = {
+    "direction flipped (claims only)": lambda t: t.replace(
+        "nm:has_direction nm:increased", "nm:has_direction nm:decreased", 1
+    ),
+    "finding deleted (claims only)": lambda t: _drop_finding(t, "nmf:fixture-0002"),
+    "finding made null (claims only)": lambda t: t.replace(
+        "nm:has_direction nm:increased", "nm:has_direction nm:no_difference", 1
+    ),
+}
+
+
 @pytest.mark.slow
-def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, tmp_path: Path) -> None:
+@pytest.mark.parametrize("edit", list(EDITS), ids=list(EDITS))
+def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, tmp_path: Path, edit: str) -> None:
     session = BuildSession(project_copy, check_reasoner=False)
     session.build(progress=False)
     findings = project_copy.data_dir / "findings.ttl"
-    text = findings.read_text(encoding="utf-8")
-    findings.write_text(text.replace("nm:has_direction nm:increased", "nm:has_direction nm:decreased", 1))
+    findings.write_text(EDITS[edit](findings.read_text(encoding="utf-8")), encoding="utf-8")
     assert session.changed_files() == ([findings], [])
     result = session.rebuild(progress=False)
-    assert "decreased" in _findings_tsv(project_copy).split("\n")[1]
-    incremental = {p.name: p.read_bytes() for p in result.written if p.suffix in {".tsv"}}
     fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
     BuildSession(fresh, check_reasoner=False).build(progress=False)
-    assert incremental == {name: (fresh.dist_dir / name).read_bytes() for name in incremental}
-    assert (
-        Graph()
-        .parse(project_copy.dist_dir / "neuromech.ttl")
-        .isomorphic(Graph().parse(fresh.dist_dir / "neuromech.ttl"))
+    for name in ("findings.tsv", "mapping-impact.tsv"):
+        assert (project_copy.dist_dir / name).read_bytes() == (fresh.dist_dir / name).read_bytes(), name
+    for name in ("neuromech.ttl", "inferred.ttl"):
+        incremental = Graph().parse(project_copy.dist_dir / name)
+        full = Graph().parse(fresh.dist_dir / name)
+        assert _no_blank(incremental) == _no_blank(full), name
+    materialisation = result.summary["materialisation"]
+    assert isinstance(materialisation, dict)
+    assert materialisation["scope"].endswith("around the edited claims")
+
+
+@pytest.mark.slow
+def test_rebuild_after_an_entity_edit_equals_a_full_build(project_copy: ProjectPaths, tmp_path: Path) -> None:
+    session = BuildSession(project_copy, check_reasoner=False)
+    session.build(progress=False)
+    entities = project_copy.data_dir / "entities.ttl"
+    text = entities.read_text(encoding="utf-8")
+    # the almond becomes a part of the dorsal cingulate: part-of closure, counts_for and the
+    # conditions' implicates_within all change for nodes that are not claims
+    edited = text.replace('"Fixture region, a part."@en ;', '"Fixture region, a part."@en ;', 1)
+    assert "nme:almond a nm:BrainRegion" in edited
+    edited = edited.replace(
+        "nme:almond a nm:BrainRegion ;", "nme:almond a nm:BrainRegion ;\n    obo:BFO_0000050 nme:dorsal-cingulate ;", 1
     )
+    entities.write_text(edited, encoding="utf-8")
+    result = session.rebuild(progress=False)
+    assert result.summary["materialisation"]["scope"] == "whole graph"  # type: ignore[index]
+    fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
+    BuildSession(fresh, check_reasoner=False).build(progress=False)
+    incremental = Graph().parse(project_copy.dist_dir / "inferred.ttl")
+    assert _no_blank(incremental) == _no_blank(Graph().parse(fresh.dist_dir / "inferred.ttl"))
 
 
 @pytest.mark.slow

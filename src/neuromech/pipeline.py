@@ -69,6 +69,7 @@ class BuildSession:
     data_digests: dict[Path, str] = field(default_factory=dict)
     frame_digest: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
+    scope: str = "whole graph"
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class BuildSession:
 
         started = say("materialise derived edges")
         materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+        self.scope = "whole graph"
         timings["materialise"] = time.perf_counter() - started
 
         self.source = source
@@ -156,24 +158,35 @@ class BuildSession:
         say = _progress(progress, 5)
         try:
             started = say(f"load {len(changed)} changed file(s), drop {len(removed)}")
-            touched = self._replace(source, changed, removed)
+            delta = self._replace(source, changed, removed)
             timings["load"] = time.perf_counter() - started
 
-            started = say(f"validate {len(touched)} touched node(s)")
+            started = say(f"validate {len(delta.touched)} touched node(s)")
             assert self.shapes is not None
-            focus = _neighbourhood(source, touched)
-            report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root, focus)
+            focus = _neighbourhood(source, delta.touched)
+            report = validation.validate_store(
+                source.store.asserted_view(), self.shapes, source.file_of, self.paths.root, focus
+            )
             timings["validate"] = time.perf_counter() - started
             if not report.conforms:
                 raise ValidationFailed(report.render())
 
-            started = say("reason (HermiT, only if the entity layer changed)")
-            self._check_entity_layer(source)
-            timings["hermit"] = time.perf_counter() - started
-
-            started = say("materialise derived edges")
-            reasoning.clear_inferred(source.store)
-            materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+            rules = reasoning.load_rules(self.paths.rules_dir)
+            if delta.entity_layer_changed:
+                started = say("reason (HermiT: the entity layer changed)")
+                self._check_entity_layer(source)
+                timings["hermit"] = time.perf_counter() - started
+                started = say("materialise derived edges")
+                reasoning.clear_inferred(source.store)
+                materialised = reasoning.materialise(source.store, rules)
+                self.scope = "whole graph"
+            else:
+                started = say("reason (HermiT skipped: only claims changed)")
+                timings["hermit"] = 0.0
+                around = _claim_surroundings(source, delta)
+                started = say(f"materialise derived edges about {len(around)} node(s)")
+                materialised = reasoning.rematerialise_around(source.store, rules, around)
+                self.scope = f"{len(around)} node(s) around the edited claims"
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
@@ -186,9 +199,10 @@ class BuildSession:
         self.data_digests.update(_digests(changed))
         return result
 
-    def _replace(self, source: loading.SourceStore, changed: list[Path], removed: list[Path]) -> set[str]:
-        """Swap in the changed files' triples; return the IRIs of subjects whose triples changed."""
-        touched: set[str] = set()
+    def _replace(self, source: loading.SourceStore, changed: list[Path], removed: list[Path]) -> Delta:
+        """Swap in the changed files' triples; return what changed."""
+        delta = Delta()
+        claim_classes = _claim_classes(source)
         for path in [*changed, *removed]:
             before = _graph_triples(source, path)
             if path in removed:
@@ -198,10 +212,24 @@ class BuildSession:
             else:
                 source.replace_file(path)
             after = _graph_triples(source, path)
+            diff = before ^ after
             # a shape looks at its focus node's own triples (no shape has an inverse path), so an
             # edit touches the subjects of the triples it added or removed
-            touched.update(t.subject.value for t in before ^ after if isinstance(t.subject, ox.NamedNode))
-        return touched
+            subjects = {t.subject for t in diff}
+            delta.touched.update(s.value for s in subjects if isinstance(s, ox.NamedNode))
+            claims = {
+                t.subject
+                for t in before | after
+                if t.subject in subjects and t.predicate == _RDF_TYPE and t.object in claim_classes
+            }
+            delta.claims.update(c.value for c in claims if isinstance(c, ox.NamedNode))
+            delta.entity_layer_changed |= any(s not in claims for s in subjects)
+            delta.conditions.update(
+                t.object.value
+                for t in before | after
+                if t.subject in claims and t.predicate == _HAS_CONDITION and isinstance(t.object, ox.NamedNode)
+            )
+        return delta
 
     # -- shared steps ---------------------------------------------------------------------------
 
@@ -265,13 +293,58 @@ class BuildSession:
             **_class_counts(store),
             "violations": violations,
             "unsatisfiable_classes": self.unsatisfiable,
-            "materialisation": {"rounds": materialised.rounds, "per_rule": materialised.per_rule},
+            "materialisation": {
+                "scope": self.scope,
+                "rounds": materialised.rounds,
+                "per_rule": materialised.per_rule,
+            },
         }
         timings["export"] = time.perf_counter() - started
         summary["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         files["build-summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
         written = export.publish_directory(files, self.paths.dist_dir)
         return BuildResult(written, summary)
+
+
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_HAS_CONDITION = ox.NamedNode(str(NM.has_condition))
+_COUNTS_FOR = ox.NamedNode(str(NM.counts_for))
+_SUPPORTED_BY = ox.NamedNode(str(NM.supported_by))
+_HAS_STEP = ox.NamedNode(str(NM.has_step))
+
+
+@dataclass
+class Delta:
+    """What an edit changed: the subjects touched, the claims among them and their conditions."""
+
+    touched: set[str] = field(default_factory=set)
+    claims: set[str] = field(default_factory=set)
+    conditions: set[str] = field(default_factory=set)
+    entity_layer_changed: bool = False
+
+
+def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
+    query = f"SELECT ?class WHERE {{ ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{NM.Claim}> }}"
+    return {row[0] for row in source.store.native.query(query, use_default_graph_as_union=True)}  # type: ignore[union-attr]
+
+
+def _claim_surroundings(source: loading.SourceStore, delta: Delta) -> set[str]:
+    """Return the nodes whose inferred triples a claim-only edit can change.
+
+    The rules derive, from claims, triples about the claims themselves (types, reports_effect,
+    satisfies_module), about their conditions and whatever those count for (investigates,
+    implicates, implicates_within, exhibits_module) and about the models whose steps the claims
+    support (draws_on_module); nothing derived about any other node reads a claim triple.
+    """
+    native = source.store.native
+    around = set(delta.claims) | set(delta.conditions)
+    for condition in delta.conditions:
+        node = ox.NamedNode(condition)
+        around.update(q.object.value for q in native.quads_for_pattern(node, _COUNTS_FOR, None, None))  # type: ignore[union-attr]
+    for claim in delta.claims:
+        for step in native.quads_for_pattern(None, _SUPPORTED_BY, ox.NamedNode(claim), None):
+            around.update(q.subject.value for q in native.quads_for_pattern(None, _HAS_STEP, step.subject, None))  # type: ignore[union-attr]
+    return around
 
 
 def _progress(enabled: bool, total: int) -> Callable[[str], float]:

@@ -169,6 +169,7 @@ class OxigraphStore(Store):
     def __init__(self) -> None:
         """Create an empty store."""
         self._store = ox.Store()
+        self._asserted_only = False
 
     @property
     def native(self) -> ox.Store:
@@ -190,9 +191,26 @@ class OxigraphStore(Store):
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> object:
         try:
+            if self._asserted_only:
+                inferred = ox.NamedNode(str(INFERRED_GRAPH))
+                graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [
+                    g for g in self._store.named_graphs() if g != inferred
+                ]
+                return self._store.query(with_values(query, bindings), default_graph=[ox.DefaultGraph(), *graphs])
             return self._store.query(with_values(query, bindings), use_default_graph_as_union=True)
         except SyntaxError as err:
             raise _syntax_error(query, err) from err
+
+    def asserted_view(self) -> OxigraphStore:
+        """Return a view of this store whose queries see the asserted graphs only, not the inferred one.
+
+        Validation reads it: the shapes judge what curators wrote, and during a rebuild the
+        inferred graph may still hold conclusions about nodes an edit removed.
+        """
+        view = OxigraphStore.__new__(OxigraphStore)
+        view._store = self._store
+        view._asserted_only = True
+        return view
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> ResultTable:
         """Run a SELECT query with ``bindings`` substituted as RDF terms."""
