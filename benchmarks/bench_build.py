@@ -37,7 +37,7 @@ from rdflib.term import Node
 from synthetic import synthetic_graph
 
 from neuromech import export, loading, reasoning, validation
-from neuromech.namespaces import IAO_DEFINITION, NM, NMF, NMR, PART_OF
+from neuromech.namespaces import IAO_DEFINITION, NM, NME, NMF, NMR, PART_OF
 from neuromech.paths import ProjectPaths, project
 from neuromech.pipeline import BuildSession
 from neuromech.store import RdflibStore
@@ -70,7 +70,9 @@ def write_project(root: Path, findings: int, files: int) -> int:  # noqa: PLR091
     regions = set(graph.subjects(RDF.type, NM.BrainRegion))
     for node in set(graph.subjects(RDF.type, None)):
         kinds = set(graph.objects(node, RDF.type))
-        if kinds & {NM.Disorder, NM.BrainRegion, NM.Neurotransmitter, NM.Hormone, NM.Gene, NM.Construct, NM.Circuit}:
+        if str(node).startswith(str(NME)) and not any(
+            getattr(label, "language", None) == "zh" for label in graph.objects(node, RDFS.label)
+        ):
             extra += [
                 (node, RDFS.label, Literal(f"合成实体 {str(node).split('/')[-1]}", lang="zh")),
                 (node, IAO_DEFINITION, Literal("A synthetic entity of the benchmark.", lang="en")),
@@ -201,7 +203,9 @@ def _child(kind: str, root: Path, cap: float, reasoner: bool) -> dict[str, objec
     command = [sys.executable, __file__, "--child", kind, "--root", str(root), "--cap", str(cap)]
     if not reasoner:
         command.append("--no-reasoner")
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {kind} pipeline failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 

@@ -161,6 +161,8 @@ def _add_finding_context(
     for node in finding_nodes:
         for rate, predicate, value in optional:
             if rng.random() < rate:
+                if predicate in (NM.has_condition, NM.has_measured_entity):  # exactly one of each
+                    graph.remove((node, predicate, None))
                 graph.add((node, predicate, value()))
 
 
@@ -184,6 +186,7 @@ def _add_statements(
             (NM.has_measured_entity, entities[min(int(rng.paretovariate(0.8)), len(entities)) - 1]),
             (NM.supported_by, rng.choice(finding_nodes)),
             (NM.supported_by, rng.choice(finding_nodes)),
+            (NM.has_evidence_type, OBO.ECO_0006166),
             (NM.quote, Literal(f"合成比较 {i}", lang="zh")),
             (NM.statement, Literal(f"Synthetic comparison {i}.", lang="en")),
         ):
@@ -196,6 +199,7 @@ def _add_statements(
             (NM.has_measured_entity, rng.choice(regions[:50])),
             (NM.has_partner_entity, rng.choice(constructs[:10])),
             (NM.section, Literal("1.1")),
+            (NM.has_evidence_type, OBO.ECO_0006166),
             (NM.quote, Literal(f"合成背景 {i}", lang="zh")),
             (NM.statement, Literal(f"Synthetic background {i}.", lang="en")),
         ):
@@ -215,9 +219,11 @@ def _add_models(graph: Graph, finding_nodes: list[URIRef], entities: list[URIRef
         model = NME[f"mechanism-{i}"]
         _label(graph, model, NM.Mechanism, f"mechanism {i}")
         graph.add((model, NM.explains_condition, NME[f"condition-{i}"]))
+        graph.add((model, NM.from_review, NMR["synthetic"]))
         for k in range(3):
             step = NME[f"mechanism-{i}-step-{k}"]
             graph.add((model, NM.has_step, step))
+            graph.add((step, RDF.type, NM.MechanismStep))
             graph.add((step, NM.step_index, Literal(k + 1)))
             graph.add((step, RDFS.label, Literal(f"mechanism {i} step {k}", lang="en")))
             graph.add((step, NM.involves, entities[k]))
