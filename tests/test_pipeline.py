@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
+from neuromech.build import KnowledgeGraph
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildSession, entity_layer
+from neuromech.queries import get_query
 from neuromech.reasoning import (
     check_consistent_ntriples,
     load_rules,
@@ -19,6 +21,7 @@ from neuromech.reasoning import (
     materialise_in_store,
     unsatisfiable_classes_ntriples,
 )
+from neuromech.release import restrict
 from neuromech.store import OxigraphStore
 
 
@@ -107,10 +110,17 @@ def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, t
     BuildSession(fresh, check_reasoner=False).build(progress=False)
     for name in ("findings.tsv", "mapping-impact.tsv"):
         assert (project_copy.dist_dir / name).read_bytes() == (fresh.dist_dir / name).read_bytes(), name
-    for name in ("neuromech.ttl", "inferred.ttl"):
-        incremental = Graph().parse(project_copy.dist_dir / name)
-        full = Graph().parse(fresh.dist_dir / name)
+    formats = {
+        "neuromech.ttl": "turtle",
+        "inferred.ttl": "turtle",
+        "neuromech.owl": "xml",
+        "neuromech.jsonld": "json-ld",
+    }
+    for name, syntax in formats.items():
+        incremental = Graph().parse(project_copy.dist_dir / name, format=syntax)
+        full = Graph().parse(fresh.dist_dir / name, format=syntax)
         assert _no_blank(incremental) == _no_blank(full), name
+        assert len(incremental) > 50, name
     materialisation = result.summary["materialisation"]
     assert isinstance(materialisation, dict)
     assert materialisation["scope"].endswith("around the edited claims")
@@ -203,3 +213,15 @@ def test_hermit_names_unsatisfiable_classes() -> None:
     lines += [f"<http://x/A> <{rdfs}subClassOf> <http://x/{c}> ." for c in "BC"]
     lines.append(f"<http://x/B> <{owl}disjointWith> <http://x/C> .")
     assert unsatisfiable_classes_ntriples("\n".join(lines).encode()) == ["http://x/A"]
+
+
+def test_restricted_findings_query_returns_the_subset_of_the_full_answer(real_kg: KnowledgeGraph) -> None:
+    text = get_query(real_kg.catalogue, "findings").text
+    full = real_kg.store.select(text)
+    chosen = {str(row["finding"]) for row in full.dicts()[::97]}
+    restricted = real_kg.store.select(restrict(text, "finding", chosen))
+    assert text.count("VALUES ?finding") == 0
+    assert restrict(text, "finding", chosen).count("VALUES ?finding") >= 4  # outer WHERE and sub-selects
+    expected = [row for row in full.rows if str(row[0]) in chosen]
+    assert sorted(map(str, restricted.rows)) == sorted(map(str, expected))
+    assert len(expected) >= 8

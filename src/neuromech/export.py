@@ -134,12 +134,17 @@ def findings_rows(table: ResultTable) -> list[dict[str, str]]:
 
 def findings_tsv(table: ResultTable) -> str:
     """Return ``findings.tsv``: a header and one row per finding, tab-separated."""
+    return render_findings_tsv(findings_rows(table))
+
+
+def render_findings_tsv(records: list[dict[str, str]]) -> str:
+    """Return ``findings.tsv`` for records made by :func:`findings_rows`."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=FINDINGS_COLUMNS, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL
     )
     writer.writeheader()
-    writer.writerows(findings_rows(table))
+    writer.writerows(records)
     return buffer.getvalue()
 
 

@@ -276,7 +276,7 @@ def derive_allen_mappings(paths: ProjectPaths, external_dir: Path | None = None,
     return result
 
 
-_IMPACT_QUERY = """
+IMPACT_QUERY = """
 PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX obo: <http://purl.obolibrary.org/obo/>
 SELECT ?entity ?finding ?via WHERE {
@@ -304,12 +304,18 @@ class Impact:
 
 def mapping_impact(store: Store, mapping_set: MappingSet) -> list[Impact]:
     """For each mapping, the findings whose condition or entity is the mapped entity (or a part/subtype of it)."""
+    rows = [(str(e), str(f), str(v)) for e, f, v in store.select(IMPACT_QUERY).rows]
+    return impacts_from_rows(rows, mapping_set)
+
+
+def impacts_from_rows(rows: list[tuple[str, str, str]], mapping_set: MappingSet) -> list[Impact]:
+    """Turn ``(entity IRI, finding IRI, via)`` rows of :data:`IMPACT_QUERY` into one Impact per mapping."""
     direct: dict[str, set[str]] = {}
     inherited: dict[str, set[str]] = {}
-    for entity, finding, via in store.select(_IMPACT_QUERY).rows:
-        target = direct if str(via) == "direct" else inherited
-        key = compress(str(entity)) or str(entity)
-        target.setdefault(key, set()).add(compress(str(finding)) or str(finding))
+    for entity, finding, via in rows:
+        target = direct if via == "direct" else inherited
+        key = compress(entity) or entity
+        target.setdefault(key, set()).add(compress(finding) or finding)
     impacts = []
     for row in sorted(mapping_set.rows, key=MappingRow.sort_key):
         own = direct.get(row.subject_id, set())

@@ -35,6 +35,7 @@ from neuromech.errors import ValidationFailed
 from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
+from neuromech.release import Release
 from neuromech.store import OxigraphStore
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class BuildSession:
     frame_digest: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
     scope: str = "whole graph"
+    release: Release = field(default_factory=Release)
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -190,7 +192,11 @@ class BuildSession:
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
-            result = self._export(timings, started, materialised, len(report.violations))
+            graphs = [loading.graph_iri(p) for p in [*changed, *removed]]
+            claims = None if delta.entity_layer_changed else delta.claims
+            result = self._export(
+                timings, started, materialised, len(report.violations), changed_graphs=graphs, claims=claims
+            )
         except BaseException:
             self.source = None  # the store may hold the failed edit: the next build starts afresh
             raise
@@ -276,20 +282,33 @@ class BuildSession:
         export.write_atomically(self.hermit_cache, json.dumps(record, indent=2) + "\n")
 
     def _export(
-        self, timings: dict[str, float], started: float, materialised: reasoning.MaterialisationReport, violations: int
+        self,
+        timings: dict[str, float],
+        started: float,
+        materialised: reasoning.MaterialisationReport,
+        violations: int,
+        *,
+        changed_graphs: list[ox.NamedNode] | None = None,
+        claims: set[str] | None = None,
     ) -> BuildResult:
+        """Write ``dist/``: every piece (``changed_graphs``/``claims`` None), or only those an edit changed."""
         assert self.source is not None
         store = self.source.store
-        table = queries.run_query(store, queries.get_query(self.catalogue, "findings"))
-        files: dict[str, str | bytes] = dict(export.store_serialisations(store))
-        files["findings.tsv"] = export.findings_tsv(table)
+        inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
+        graphs = list(store.native.named_graphs()) if changed_graphs is None else [*changed_graphs, inferred_graph]
+        self.release.refresh_graphs(store, graphs)  # type: ignore[arg-type]
+        self.release.refresh_findings(store, self.catalogue, claims)
+        self.release.refresh_impact(store, claims)
+        files: dict[str, str | bytes] = dict(self.release.graph_files())
+        files["findings.tsv"] = self.release.findings_tsv()
         mapping_set = read_mapping_set(self.paths.mappings_file)
         files.update(mappings.export_mapping_set(mapping_set))
-        files["mapping-impact.tsv"] = mappings.impact_tsv(mappings.mapping_impact(store, mapping_set))
+        files["mapping-impact.tsv"] = self.release.impact_tsv(mapping_set)
+        inferred = _graph_size(store, inferred_graph)
         summary: dict[str, object] = {
-            "triples_asserted": len(store) - materialised.added,
-            "triples_inferred": materialised.added,
-            "findings": len(table.rows),
+            "triples_asserted": len(store) - inferred,
+            "triples_inferred": inferred,
+            "findings": sum(len(rows) for rows in self.release.rows.values()),
             **_class_counts(store),
             "violations": violations,
             "unsatisfiable_classes": self.unsatisfiable,
@@ -428,6 +447,11 @@ def _blanked(triple: ox.Triple) -> str:
         ("_:" if isinstance(x, ox.BlankNode) else str(x)) for x in (triple.subject, triple.predicate, triple.object)
     ]
     return " ".join(parts)
+
+
+def _graph_size(store: OxigraphStore, graph: ox.NamedNode) -> int:
+    table = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    return int(str(table.rows[0][0]))
 
 
 def _class_counts(store: OxigraphStore) -> dict[str, object]:

@@ -1,0 +1,145 @@
+"""Release files kept up to date piece by piece, so a rebuild re-serialises only what changed.
+
+- The graph files (``neuromech.ttl``, ``.owl``, ``.jsonld``, ``inferred.ttl``) are assembled
+  from one serialised chunk per named graph of the store (a source file, the mapping set,
+  the inferred graph): Turtle chunks share one prefix block, RDF/XML chunks one ``rdf:RDF``
+  element, JSON-LD chunks one top-level array. A rebuild re-serialises the chunks of the
+  graphs it changed.
+- ``findings.tsv`` rows and the mapping impact are kept per finding; a rebuild after an edit
+  to claims re-queries only the edited findings (the stored query restricted with a VALUES
+  block on ``?finding`` in every group that binds it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from neuromech import export, mappings, queries
+from neuromech.mapping_set import MappingSet
+from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
+from neuromech.store import OxigraphStore, ResultTable, sparql_braces
+
+PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
+_RDF_XML_END = b"</rdf:RDF>"
+
+
+def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
+    """Return ``query`` with ``VALUES ?variable { <iri> ... }`` opening every WHERE group that projects it.
+
+    That is the outer WHERE when the query selects ``?variable`` and each sub-select that
+    selects it: restricting each (not only the outer one) lets Oxigraph skip the other nodes
+    inside aggregating sub-selects, and aggregates grouped by ``?variable`` keep their values
+    for the kept nodes. The variable must be bound by a required pattern in those groups.
+    """
+    block = f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
+    insert_at: list[int] = []
+    search = 0
+    while (where := query.find("WHERE", search)) >= 0:
+        select = query.rfind("SELECT", 0, where)
+        opening = next((i for i, c in sparql_braces(query, where) if c == "{"), -1)
+        if opening < 0:
+            break
+        projection = query[select:where] if select >= 0 else ""
+        if re.search(rf"\?{variable}\b", projection):
+            insert_at.append(opening + 1)
+        search = opening + 1
+    for position in reversed(insert_at):
+        query = f"{query[:position]}\n  {block}\n{query[position:]}"
+    return query
+
+
+@dataclass
+class Release:
+    """Serialised chunks per graph, findings rows and mapping impact per finding."""
+
+    chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    impact: list[tuple[str, str, str]] = field(default_factory=list)
+
+    # -- graph files ----------------------------------------------------------------------------
+
+    def refresh_graphs(self, store: OxigraphStore, graphs: Iterable[ox.NamedNode]) -> None:
+        """(Re)serialise the chunks of ``graphs``; a graph no longer in the store is dropped."""
+        native = store.native
+        for graph in graphs:
+            if not native.contains_named_graph(graph):
+                self.chunks.pop(graph.value, None)
+                continue
+            triples = [q.triple for q in native.quads_for_pattern(None, None, None, graph)]
+            self.chunks[graph.value] = {
+                name: ox.serialize(triples, format=fmt, prefixes=PREFIXES) or b""
+                for name, fmt in export.GRAPH_FORMATS.items()
+            }
+
+    def graph_files(self) -> dict[str, bytes]:
+        """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``."""
+        inferred = str(INFERRED_GRAPH)
+        ordered = [k for k in sorted(self.chunks) if k != inferred] + ([inferred] if inferred in self.chunks else [])
+        files = {name: _join(name, [self.chunks[k][name] for k in ordered]) for name in export.GRAPH_FORMATS}
+        files["inferred.ttl"] = _join(
+            "neuromech.ttl", [self.chunks[k]["neuromech.ttl"] for k in ordered[-1:]] if inferred in self.chunks else []
+        )
+        return files
+
+    # -- findings.tsv and mapping impact --------------------------------------------------------
+
+    def refresh_findings(
+        self, store: OxigraphStore, catalogue: dict[str, queries.StoredQuery], only: set[str] | None = None
+    ) -> None:
+        """Re-query the findings rows (all of them, or only the findings ``only`` names)."""
+        text = queries.get_query(catalogue, "findings").text
+        if only is not None:
+            for finding in only:
+                self.rows.pop(finding, None)
+            if not only:
+                return
+            text = restrict(text, "finding", only)
+        else:
+            self.rows = {}
+        table = store.select(text)
+        records = export.findings_rows(table)
+        for record, row in zip(records, table.dicts(), strict=True):
+            self.rows.setdefault(str(row["finding"]), []).append(record)
+
+    def findings_tsv(self) -> str:
+        """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
+        return export.render_findings_tsv([r for key in sorted(self.rows) for r in self.rows[key]])
+
+    def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
+        """Re-query the mapping impact (all findings, or only the findings ``only`` names)."""
+        text = mappings.IMPACT_QUERY
+        if only is not None:
+            self.impact = [row for row in self.impact if row[1] not in only]
+            if not only:
+                return
+            text = restrict(text, "finding", only)
+        else:
+            self.impact = []
+        table: ResultTable = store.select(text)
+        self.impact += [(str(e), str(f), str(v)) for e, f, v in table.rows]
+
+    def impact_tsv(self, mapping_set: MappingSet) -> str:
+        """Return ``mapping-impact.tsv`` for ``mapping_set``."""
+        return mappings.impact_tsv(mappings.impacts_from_rows(self.impact, mapping_set))
+
+
+def _join(name: str, chunks: list[bytes]) -> bytes:
+    if name.endswith(".ttl"):
+        header = "".join(f"@prefix {k}: <{v}> .\n" for k, v in PREFIXES.items()).encode()
+        return header + b"".join(_strip_prefixes(chunk) for chunk in chunks)
+    if name.endswith(".owl"):
+        empty = ox.serialize([], format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES) or b""
+        head = empty[: -len(_RDF_XML_END)]
+        return head + b"".join(chunk[len(head) : -len(_RDF_XML_END)] for chunk in chunks) + _RDF_XML_END
+    bodies = [chunk.strip()[1:-1] for chunk in chunks if chunk.strip() not in (b"", b"[]")]
+    return b"[" + b",".join(bodies) + b"]"
+
+
+def _strip_prefixes(chunk: bytes) -> bytes:
+    lines = chunk.split(b"\n")
+    first = next((i for i, line in enumerate(lines) if not line.startswith(b"@prefix ")), len(lines))
+    return b"\n".join(lines[first:])
