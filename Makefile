@@ -64,7 +64,7 @@ validate: setup
 	$(BIN)/neuromech validate
 
 bench: setup
-	$(BIN)/python benchmarks/bench_stores.py
+	cd benchmarks && ../$(BIN)/python bench_build.py --triples 10000 100000
 
 clean:
 	rm -rf dist $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
