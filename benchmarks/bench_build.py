@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
+from capping import arm, peak_mb, run_step
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -59,9 +56,13 @@ def write_project(root: Path, findings: int, files: int) -> int:  # noqa: PLR091
     graph = synthetic_graph(findings)
     rng = random.Random(11)
     per_file = -(-findings // files)
+    # finding IRIs the shapes accept (nmf:<review>-<four digits>), and the data file of each
     rename: dict[URIRef, URIRef] = {}
+    file_of: dict[URIRef, int] = {}
     for i in range(findings):
-        rename[NMF[f"synthetic-{i:07d}"]] = NMF[f"syn-{_letters(i // 9999)}-{i % 9999 + 1:04d}"]
+        new = NMF[f"syn-{_letters(i // 9999)}-{i % 9999 + 1:04d}"]
+        rename[NMF[f"synthetic-{i:07d}"]] = new
+        file_of[new] = i // per_file
     review = NMR["synthetic"]
     extra: list[tuple[Node, Node, Node]] = [
         (review, RDFS.label, Literal("Synthetic review", lang="en")),
@@ -96,45 +97,13 @@ def write_project(root: Path, findings: int, files: int) -> int:  # noqa: PLR091
     for subject, predicate, value in graph:
         s = rename.get(subject, subject)  # type: ignore[call-overload]
         o = rename.get(value, value)  # type: ignore[call-overload]
-        number = _finding_number(str(s))
-        where = files if number is None else number // per_file
-        chunks[where].append(f"{s.n3()} {predicate.n3()} {o.n3()} .\n")
+        chunks[file_of.get(s, files)].append(f"{s.n3()} {predicate.n3()} {o.n3()} .\n")
     data = root / "data" / "findings"
     data.mkdir(parents=True, exist_ok=True)
     for n, lines in enumerate(chunks):
         name = data / (f"synthetic-{n:03d}.ttl" if n < files else "../entities/synthetic-entities.ttl")
         name.resolve().write_text("".join(lines), encoding="utf-8")
     return len(graph)
-
-
-def _finding_number(iri: str) -> int | None:
-    if not iri.startswith(str(NMF) + "syn-"):
-        return None
-    letters, number = iri[len(str(NMF)) + 4 :].split("-")
-    block = int("".join(str(ord(c) - ord("a")) for c in letters))
-    return block * 9999 + int(number) - 1
-
-
-class Capped(Exception):
-    """A step ran past the cap."""
-
-
-def _alarm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 -- signal handler signature
-    raise Capped
-
-
-def _timed(results: dict[str, float | None], name: str, action: Callable[[], object], cap: float) -> object:
-    signal.setitimer(signal.ITIMER_REAL, cap)
-    started = time.perf_counter()
-    try:
-        value = action()
-        results[name] = time.perf_counter() - started
-        return value
-    except Capped:
-        results[name] = None
-        return None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def edit_one_file(paths: ProjectPaths) -> Path:
@@ -166,37 +135,33 @@ def run_default(root: Path, reasoner: bool) -> dict[str, object]:
     for name, value in dict(again.summary["timings_s"]).items():  # type: ignore[call-overload]
         steps[f"rebuild after 1 edit: {name}"] = float(value)
     steps["rebuild after 1 edit: total wall"] = wall_rebuild
-    return {"steps": steps, "peak_mb": _peak_mb(), "triples": full.summary["triples_asserted"]}
+    return {"steps": steps, "peak_mb": peak_mb(), "triples": full.summary["triples_asserted"]}
 
 
 def run_reference(root: Path, cap: float) -> dict[str, object]:
     """The naive pipeline: rdflib parse, pySHACL, rules on rdflib, rdflib serialisers."""
-    signal.signal(signal.SIGALRM, _alarm)
+    arm()
     paths = ProjectPaths(root)
     steps: dict[str, float | None] = {}
-    source = _timed(steps, "build: load", lambda: loading.load_project(paths), cap)
+    source = run_step(steps, "build: load", lambda: loading.load_project(paths), cap)
     if isinstance(source, loading.SourceGraph):
         shapes = loading.load_shapes(paths)
-        _timed(steps, "build: validate", lambda: validation.validate(source, shapes, paths.root), cap)
+        run_step(steps, "build: validate", lambda: validation.validate(source, shapes, paths.root), cap)
         store = RdflibStore.from_graph(source.graph)
-        _timed(
+        run_step(
             steps,
             "build: materialise",
             lambda: reasoning.materialise(store, reasoning.load_rules(paths.rules_dir)),
             cap,
         )
-        _timed(steps, "build: export", lambda: export.graph_serialisations(store.to_graph()), cap)
-    return {"steps": steps, "peak_mb": _peak_mb()}
+        run_step(steps, "build: export", lambda: export.graph_serialisations(store.to_graph()), cap)
+    return {"steps": steps, "peak_mb": peak_mb()}
 
 
 def _steps(run: dict[str, object]) -> dict[str, float | None]:
     steps = run["steps"]
     assert isinstance(steps, dict)
     return steps
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(kind: str, root: Path, cap: float, reasoner: bool) -> dict[str, object]:

@@ -22,18 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
 import pyoxigraph as ox
+from capping import arm, peak_mb, run_step
 from rdflib import Graph
 from synthetic import PARAMETER_VALUES as VALUES
 from synthetic import synthetic_graph
@@ -46,32 +43,9 @@ from neuromech.store import OxigraphStore, RdflibStore, Store
 TRIPLES_PER_FINDING = 17.2  # measured on synthetic_graph
 
 
-class Capped(Exception):
-    """A step ran past the cap."""
-
-
-def _alarm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 -- signal handler signature
-    raise Capped
-
-
-def run_step(results: dict[str, float | None], name: str, action: Callable[[], object], cap: float) -> object:
-    """Time ``action`` once under the cap; record None if it was cut off."""
-    signal.setitimer(signal.ITIMER_REAL, cap)
-    started = time.perf_counter()
-    try:
-        value = action()
-        results[name] = time.perf_counter() - started
-        return value
-    except Capped:
-        results[name] = None
-        return None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-
-
 def child(kind: str, turtle: Path, cap: float, repeat: int) -> dict[str, object]:
     """Run one pipeline on ``turtle`` and return its step times and peak memory."""
-    signal.signal(signal.SIGALRM, _alarm)
+    arm()
     paths = project()
     results: dict[str, float | None] = {}
     started = time.perf_counter()
@@ -81,7 +55,7 @@ def child(kind: str, turtle: Path, cap: float, repeat: int) -> dict[str, object]
             results, "load (pyoxigraph parse)", lambda: ox.Store().load(path=turtle, format=ox.RdfFormat.TURTLE), cap
         )
     if not isinstance(source, loading.SourceGraph):
-        return {"steps": results, "peak_mb": _peak_mb(), "total": None}
+        return {"steps": results, "peak_mb": peak_mb(), "total": None}
     shapes = loading.load_shapes(paths)
     factory = OxigraphStore if kind == "default" else RdflibStore
     store: Store = factory.from_graph(source.graph)
@@ -114,11 +88,7 @@ def child(kind: str, turtle: Path, cap: float, repeat: int) -> dict[str, object]
     run_step(results, "export", export_all, cap)
     capped = any(v is None for v in results.values())
     total = None if capped else time.perf_counter() - started
-    return {"steps": results, "peak_mb": _peak_mb(), "total": total}
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"steps": results, "peak_mb": peak_mb(), "total": total}
 
 
 def _run_child(kind: str, turtle: Path, cap: float, repeat: int) -> dict[str, object]:

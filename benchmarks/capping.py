@@ -1,0 +1,45 @@
+"""Timing a benchmark step under a cap (SIGALRM), and the peak memory of the process."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+
+
+class Capped(Exception):
+    """A step ran past the cap."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 -- signal handler signature
+    raise Capped
+
+
+def arm() -> None:
+    """Install the handler that turns the cap's alarm into :class:`Capped` (call once per process)."""
+    signal.signal(signal.SIGALRM, _alarm)
+
+
+def run_step(results: dict[str, float | None], name: str, action: Callable[[], object], cap: float) -> object:
+    """Time ``action`` once under the cap; record None if it was cut off.
+
+    rdflib and pySHACL are pure Python, so the alarm interrupts them.
+    """
+    signal.setitimer(signal.ITIMER_REAL, cap)
+    started = time.perf_counter()
+    try:
+        value = action()
+        results[name] = time.perf_counter() - started
+        return value
+    except Capped:
+        results[name] = None
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def peak_mb() -> float:
+    """Return this process's peak resident memory in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
