@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
-from neuromech.build import KnowledgeGraph
+from neuromech.build import KnowledgeGraph, watch
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildSession, entity_layer
+from neuromech.pipeline import BuildResult, BuildSession, entity_layer
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     check_consistent_ntriples,
@@ -225,3 +225,23 @@ def test_restricted_findings_query_returns_the_subset_of_the_full_answer(real_kg
     expected = [row for row in full.rows if str(row[0]) in chosen]
     assert sorted(map(str, restricted.rows)) == sorted(map(str, expected))
     assert len(expected) >= 8
+
+
+@pytest.mark.slow
+def test_watch_builds_then_rebuilds_after_an_edit(project_copy: ProjectPaths) -> None:
+    findings = project_copy.data_dir / "findings.ttl"
+    outcomes: list[BuildResult | Exception] = []
+
+    def record(outcome: BuildResult | Exception) -> None:
+        outcomes.append(outcome)
+        if len(outcomes) == 1:  # edit once, after the first build
+            text = findings.read_text(encoding="utf-8")
+            findings.write_text(text.replace("nm:has_direction nm:increased", "nm:has_direction nm:decreased", 1))
+
+    watch(project_copy, record, check_reasoner=False, interval=0.01, rounds=3)
+    assert len(outcomes) == 2  # the third poll saw no change
+    first, second = outcomes
+    assert isinstance(first, BuildResult)
+    assert isinstance(second, BuildResult)
+    assert first.summary["materialisation"]["scope"] == "whole graph"  # type: ignore[index]
+    assert second.summary["materialisation"]["scope"].endswith("around the edited claims")  # type: ignore[index]

@@ -11,7 +11,7 @@ from pathlib import Path
 from neuromech import loading, queries, reasoning, validation
 from neuromech.errors import NeuroMechError, UsageError
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildResult, BuildSession, file_digest
+from neuromech.pipeline import BuildResult, BuildSession
 from neuromech.resolve import Resolver
 from neuromech.store import RdflibStore, ResultTable, Store
 
@@ -123,11 +123,16 @@ def watch(
     of polls (for tests); ``None`` polls until Ctrl-C.
     """
     session = BuildSession(paths, check_reasoner)
-    seen: dict[Path, str] | None = None
+    seen: dict[Path, tuple[int, int]] | None = None
     polls = 0
     while rounds is None or polls < rounds:
         polls += 1
-        now = {p: file_digest(p) for p in [*session.frame_files(), *session.data_source_files()] if p.exists()}
+        # a poll compares modification times and sizes; the rebuild hashes the files it is given
+        now = {
+            p: (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in [*session.frame_files(), *session.data_source_files()]
+            if p.exists()
+        }
         if now != seen:
             seen = now
             try:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from neuromech.namespaces import TURTLE_PREFIXES, bind_prefixes, compress
-from neuromech.store import OxigraphStore, ResultTable
+from neuromech.namespaces import bind_prefixes, compress
+from neuromech.store import ResultTable
 
 FINDINGS_COLUMNS: tuple[str, ...] = (
     "finding_id",
@@ -176,21 +176,6 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
     "neuromech.owl": ox.RdfFormat.RDF_XML,
     "neuromech.jsonld": ox.RdfFormat.JSON_LD,
 }
-
-
-def store_serialisations(store: OxigraphStore) -> dict[str, bytes]:
-    """Return the release files of a built store, serialised by pyoxigraph.
-
-    ``neuromech.ttl``/``.owl``/``.jsonld`` hold the asserted and the inferred triples,
-    ``inferred.ttl`` the inferred ones only (same content as :func:`graph_serialisations`,
-    written 10-40x faster at 10^5-10^6 triples than rdflib's serialisers).
-    """
-    prefixes = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
-    files = {name: ox.serialize(store.triples(), format=fmt, prefixes=prefixes) for name, fmt in GRAPH_FORMATS.items()}
-    files["inferred.ttl"] = ox.serialize(
-        store.triples(include_asserted=False), format=ox.RdfFormat.TURTLE, prefixes=prefixes
-    )
-    return {name: content or b"" for name, content in files.items()}
 
 
 def publish_tree(files: Mapping[str, str | bytes], target: Path) -> Path:

@@ -134,7 +134,6 @@ class SourceStore:
         self.store = store
         self.files = files
         self._graph: Graph | None = None
-        self._by_graph = {graph_iri(path).value: path for path in files}
 
     @property
     def graph(self) -> Graph:
@@ -175,7 +174,6 @@ class SourceStore:
         self.store.native.extend(quads)
         if path not in self.files:
             self.files.append(path)
-            self._by_graph[target.value] = path
         self._graph = None
 
     def add_mappings(self, mappings_file: Path) -> None:
@@ -191,7 +189,6 @@ class SourceStore:
         if self.store.native.contains_named_graph(target):
             self.store.native.remove_graph(target)
         self.files = [p for p in self.files if p != path]
-        self._by_graph.pop(target.value, None)
         self._graph = None
 
 

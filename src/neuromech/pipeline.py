@@ -109,6 +109,7 @@ class BuildSession:
         started = say("load")
         self.frame_digest = self._frame_digest()
         self.data_digests = _digests(self.data_source_files())
+        self.release = Release()  # chunks of files a previous build had are not carried over
         source = loading.load_project_store(self.paths)
         self.shapes = loading.load_shapes(self.paths)
         self.catalogue = queries.load_catalogue(self.paths.queries_dir)

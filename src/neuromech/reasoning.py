@@ -25,7 +25,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from neuromech.errors import InconsistentOntology
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.store import OxigraphStore, Store, sparql_braces
+from neuromech.store import OxigraphStore, Store, group_start, sparql_braces, values_block
 
 ANY_PREDICATE = "*"
 
@@ -239,8 +239,7 @@ def rematerialise_around(
     for node in nodes:
         for quad in list(native.quads_for_pattern(node, None, None, inferred)):
             native.remove(quad)
-    values = " ".join(str(node) for node in nodes)
-    bound = [(rule, _bind_subject(rule, variable, values)) for rule in rules for variable in rule.head_subjects]
+    bound = [(rule, _bind_subject(rule, variable, around)) for rule in rules for variable in rule.head_subjects]
     per_rule = {rule.name: 0 for rule in rules}
     added = 0
     for round_number in range(1, max_rounds + 1):
@@ -262,12 +261,11 @@ def rematerialise_around(
     raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
 
 
-def _bind_subject(rule: Rule, variable: str, values: str) -> str:
-    """Return ``rule.only_new`` with ``VALUES ?variable { values }`` opening its WHERE group."""
+def _bind_subject(rule: Rule, variable: str, iris: set[str]) -> str:
+    """Return ``rule.only_new`` with ``VALUES ?variable { <iri> ... }`` opening its WHERE group."""
     text = rule.only_new
-    where = text.index("WHERE")
-    opening = next(index for index, char in sparql_braces(text, where) if char == "{")
-    return f"{text[: opening + 1]}\n  VALUES ?{variable} {{ {values} }}\n{text[opening + 1 :]}"
+    inside = group_start(text, text.index("WHERE"))
+    return f"{text[:inside]}\n  {values_block(variable, iris)}\n{text[inside:]}"
 
 
 def _held(native: ox.Store, triple: ox.Triple) -> bool:

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from neuromech import export, mappings, queries
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import OxigraphStore, ResultTable, sparql_braces
+from neuromech.store import OxigraphStore, ResultTable, group_start, values_block
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -35,18 +35,15 @@ def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
     inside aggregating sub-selects, and aggregates grouped by ``?variable`` keep their values
     for the kept nodes. The variable must be bound by a required pattern in those groups.
     """
-    block = f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
+    block = values_block(variable, iris)
     insert_at: list[int] = []
     search = 0
     while (where := query.find("WHERE", search)) >= 0:
+        inside = group_start(query, where)
         select = query.rfind("SELECT", 0, where)
-        opening = next((i for i, c in sparql_braces(query, where) if c == "{"), -1)
-        if opening < 0:
-            break
-        projection = query[select:where] if select >= 0 else ""
-        if re.search(rf"\?{variable}\b", projection):
-            insert_at.append(opening + 1)
-        search = opening + 1
+        if select >= 0 and re.search(rf"\?{variable}\b", query[select:where]):
+            insert_at.append(inside)
+        search = inside
     for position in reversed(insert_at):
         query = f"{query[:position]}\n  {block}\n{query[position:]}"
     return query

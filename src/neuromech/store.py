@@ -16,7 +16,7 @@ store the same semantics.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -109,6 +109,23 @@ def sparql_braces(query: str, start: int = 0) -> Iterator[tuple[int, str]]:
         elif char in "{}":
             yield index, char
         index += 1
+
+
+def group_start(query: str, start: int) -> int:
+    """Return the index just inside the first ``{`` of ``query`` at or after ``start``.
+
+    Raises:
+        SourceSyntaxError: when there is no group there.
+    """
+    for index, char in sparql_braces(query, start):
+        if char == "{":
+            return index + 1
+    raise SourceSyntaxError("query has no group to bind values into")
+
+
+def values_block(variable: str, iris: Iterable[str]) -> str:
+    """Return ``VALUES ?variable { <iri> ... }`` (IRIs checked by pyoxigraph, sorted)."""
+    return f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
 
 
 def _top_level_brace(query: str) -> int:
@@ -254,21 +271,6 @@ class OxigraphStore(Store):
                 continue
             graph.add((_from_ox(quad.subject), _from_ox(quad.predicate), _from_ox(quad.object)))  # type: ignore[arg-type]
         return graph
-
-    def triples(self, include_asserted: bool = True, include_inferred: bool = True) -> Iterator[ox.Triple]:
-        """Yield the triples of the asserted graphs and/or the inferred graph, as pyoxigraph terms.
-
-        A triple asserted in two source files (two named graphs) is yielded twice; every RDF
-        serialisation treats the repeat as the same statement.
-        """
-        inferred = ox.NamedNode(str(INFERRED_GRAPH))
-        if include_asserted:
-            for quad in self._store:
-                if quad.graph_name != inferred:
-                    yield quad.triple
-        if include_inferred:
-            for quad in self._store.quads_for_pattern(None, None, None, inferred):
-                yield quad.triple
 
     def inferred_graph(self) -> Graph:
         """Return only the triples of the inferred named graph."""
