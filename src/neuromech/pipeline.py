@@ -167,9 +167,8 @@ class BuildSession:
             started = say(f"validate {len(delta.touched)} touched node(s)")
             assert self.shapes is not None
             focus = _neighbourhood(source, delta.touched)
-            report = validation.validate_store(
-                source.store.asserted_view(), self.shapes, source.file_of, self.paths.root, focus
-            )
+            with source.store.without_inferred() as asserted:
+                report = validation.validate_store(asserted, self.shapes, source.file_of, self.paths.root, focus)
             timings["validate"] = time.perf_counter() - started
             if not report.conforms:
                 raise ValidationFailed(report.render())
@@ -298,7 +297,7 @@ class BuildSession:
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
         graphs = list(store.native.named_graphs()) if changed_graphs is None else [*changed_graphs, inferred_graph]
         self.release.refresh_graphs(store, graphs)  # type: ignore[arg-type]
-        self.release.refresh_findings(store, self.catalogue, claims)
+        self.release.refresh_findings(store, claims)
         self.release.refresh_impact(store, claims)
         files: dict[str, str | bytes] = dict(self.release.graph_files())
         files["findings.tsv"] = self.release.findings_tsv()

@@ -5,9 +5,9 @@
   the inferred graph): Turtle chunks share one prefix block, RDF/XML chunks one ``rdf:RDF``
   element, JSON-LD chunks one top-level array. A rebuild re-serialises the chunks of the
   graphs it changed.
-- ``findings.tsv`` rows and the mapping impact are kept per finding; a rebuild after an edit
-  to claims re-queries only the edited findings (the stored query restricted with a VALUES
-  block on ``?finding`` in every group that binds it).
+- ``findings.tsv`` rows (:mod:`neuromech.findings_table`) and the mapping impact's finding
+  slots are kept per finding; a rebuild after an edit to claims re-queries only the edited
+  findings (a VALUES block on ``?finding``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from neuromech import export, mappings, queries
+from neuromech import export, findings_table, mappings
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import OxigraphStore, ResultTable, group_start, values_block
+from neuromech.store import OxigraphStore, group_start, values_block
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -51,11 +51,12 @@ def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
 
 @dataclass
 class Release:
-    """Serialised chunks per graph, findings rows and mapping impact per finding."""
+    """Serialised chunks per graph, findings rows per finding, and the mapping impact's inputs."""
 
     chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    impact: list[tuple[str, str, str]] = field(default_factory=list)
+    slots: list[tuple[str, str]] = field(default_factory=list)
+    above: dict[str, set[str]] = field(default_factory=dict)
 
     # -- graph files ----------------------------------------------------------------------------
 
@@ -66,9 +67,9 @@ class Release:
             if not native.contains_named_graph(graph):
                 self.chunks.pop(graph.value, None)
                 continue
-            triples = [q.triple for q in native.quads_for_pattern(None, None, None, graph)]
+            # dumped by pyoxigraph straight from the store: no Python object per triple
             self.chunks[graph.value] = {
-                name: ox.serialize(triples, format=fmt, prefixes=PREFIXES) or b""
+                name: native.dump(format=fmt, from_graph=graph, prefixes=PREFIXES) or b""
                 for name, fmt in export.GRAPH_FORMATS.items()
             }
 
@@ -84,44 +85,34 @@ class Release:
 
     # -- findings.tsv and mapping impact --------------------------------------------------------
 
-    def refresh_findings(
-        self, store: OxigraphStore, catalogue: dict[str, queries.StoredQuery], only: set[str] | None = None
-    ) -> None:
+    def refresh_findings(self, store: OxigraphStore, only: set[str] | None = None) -> None:
         """Re-query the findings rows (all of them, or only the findings ``only`` names)."""
-        text = queries.get_query(catalogue, "findings").text
-        if only is not None:
+        if only is None:
+            self.rows = {}
+        else:
             for finding in only:
                 self.rows.pop(finding, None)
-            if not only:
-                return
-            text = restrict(text, "finding", only)
-        else:
-            self.rows = {}
-        table = store.select(text)
-        records = export.findings_rows(table)
-        for record, row in zip(records, table.dicts(), strict=True):
-            self.rows.setdefault(str(row["finding"]), []).append(record)
+        self.rows.update(findings_table.findings_records(store, only))
 
     def findings_tsv(self) -> str:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
         return export.render_findings_tsv([r for key in sorted(self.rows) for r in self.rows[key]])
 
     def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
-        """Re-query the mapping impact (all findings, or only the findings ``only`` names)."""
-        text = mappings.IMPACT_QUERY
-        if only is not None:
-            self.impact = [row for row in self.impact if row[1] not in only]
-            if not only:
-                return
-            text = restrict(text, "finding", only)
+        """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy."""
+        query = mappings.FINDING_SLOTS_QUERY
+        if only is None:
+            self.slots = []
         else:
-            self.impact = []
-        table: ResultTable = store.select(text)
-        self.impact += [(str(e), str(f), str(v)) for e, f, v in table.rows]
+            self.slots = [row for row in self.slots if row[0] not in only]
+            query = restrict(query, "finding", only) if only else ""
+        if query:
+            self.slots += mappings.finding_slots(store, query)
+        self.above = mappings.falls_under(store)
 
     def impact_tsv(self, mapping_set: MappingSet) -> str:
         """Return ``mapping-impact.tsv`` for ``mapping_set``."""
-        return mappings.impact_tsv(mappings.impacts_from_rows(self.impact, mapping_set))
+        return mappings.impact_tsv(mappings.impacts_from_slots(self.slots, self.above, mapping_set))
 
 
 def _join(name: str, chunks: list[bytes]) -> bytes:

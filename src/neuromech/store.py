@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -87,6 +88,19 @@ def _from_ox(term: object) -> Term | None:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def select_values(store: Store, query: str) -> list[tuple[str | None, ...]]:
+    """Run a SELECT query and return each cell as a string: an IRI, a literal's lexical form, a blank node id.
+
+    For bulk reads that only need strings (the findings table, the mapping impact): on an
+    :class:`OxigraphStore` the values are read straight off pyoxigraph's terms, skipping the
+    rdflib terms :meth:`Store.select` builds (8.3 s of 10 for the 57k-row claims query of a
+    10^6-triple project). Other stores go through :meth:`Store.select`.
+    """
+    if isinstance(store, OxigraphStore):
+        return store.select_values(query)
+    return [tuple(None if term is None else str(term) for term in row) for row in store.select(query).rows]
 
 
 def sparql_braces(query: str, start: int = 0) -> Iterator[tuple[int, str]]:
@@ -187,7 +201,6 @@ class OxigraphStore(Store):
     def __init__(self) -> None:
         """Create an empty store."""
         self._store = ox.Store()
-        self._asserted_only = False
 
     @property
     def native(self) -> ox.Store:
@@ -209,26 +222,30 @@ class OxigraphStore(Store):
 
     def _run(self, query: str, bindings: Mapping[str, Term] | None) -> object:
         try:
-            if self._asserted_only:
-                inferred = ox.NamedNode(str(INFERRED_GRAPH))
-                graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [
-                    g for g in self._store.named_graphs() if g != inferred
-                ]
-                return self._store.query(with_values(query, bindings), default_graph=[ox.DefaultGraph(), *graphs])
             return self._store.query(with_values(query, bindings), use_default_graph_as_union=True)
         except SyntaxError as err:
             raise _syntax_error(query, err) from err
 
-    def asserted_view(self) -> OxigraphStore:
-        """Return a view of this store whose queries see the asserted graphs only, not the inferred one.
+    @contextmanager
+    def without_inferred(self) -> Iterator[OxigraphStore]:
+        """Set the inferred graph aside while the block runs, so that queries see asserted triples only.
 
-        Validation reads it: the shapes judge what curators wrote, and during a rebuild the
-        inferred graph may still hold conclusions about nodes an edit removed.
+        Validation during a rebuild needs it: the shapes judge what curators wrote, and the
+        inferred graph may still hold conclusions about nodes an edit removed. The quads are
+        put back however the block ends. Querying a default graph made of every asserted
+        graph instead (``default_graph=[...]``) is 15x slower on Oxigraph than its union
+        default graph: 5.1 s vs 0.34 s for one class check at 10^6 triples, where setting
+        210k inferred quads aside and back costs 0.8 s once.
         """
-        view = OxigraphStore.__new__(OxigraphStore)
-        view._store = self._store
-        view._asserted_only = True
-        return view
+        inferred = ox.NamedNode(str(INFERRED_GRAPH))
+        aside = list(self._store.quads_for_pattern(None, None, None, inferred))
+        if aside:
+            self._store.clear_graph(inferred)
+        try:
+            yield self
+        finally:
+            if aside:
+                self._store.extend(aside)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> ResultTable:
         """Run a SELECT query with ``bindings`` substituted as RDF terms."""
@@ -251,6 +268,13 @@ class OxigraphStore(Store):
                 row.append(term)  # type: ignore[arg-type]
             rows.append(tuple(row))
         return ResultTable(variables, rows)
+
+    def select_values(self, query: str) -> list[tuple[str | None, ...]]:
+        """Run a SELECT query; each cell is the term's string value (see :func:`select_values`)."""
+        result = self._run(query, None)
+        if not isinstance(result, ox.QuerySolutions):
+            raise SourceSyntaxError("expected a SELECT query")
+        return [tuple(None if term is None else term.value for term in solution) for solution in result]
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> Graph:
         """Run a CONSTRUCT query and return the constructed triples as an rdflib graph."""

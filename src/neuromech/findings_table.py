@@ -1,0 +1,217 @@
+"""``findings.tsv`` assembled from six simple queries, with the rows of ``queries/findings.rq``.
+
+``findings.rq`` states the table as one query; it stays the user-facing stored query and the
+reference. Oxigraph plans its label and external-ID ``OPTIONAL`` groups as a loop over every
+finding row: on a 10^6-triple project (57k findings, one condition holding 32k of them) the
+query took 257 s, of which 118 s came from the condition-label ``OPTIONAL`` alone. Each
+pattern on its own is fast (the claims' star 1.7 s, the context union 1.0 s, all labels and
+mappings 0.03 s), so the build runs them separately and joins them here by finding and node.
+
+The join reproduces the query's semantics exactly, including its ``DISTINCT`` over the
+projected values, its inner joins (a finding needs a review, a condition, a section, a
+measured entity, a measure and a direction with English labels, an evidence type, a quote and
+a statement) and its optional parts. ``tests/test_findings_table.py`` proves the records equal
+those of ``findings.rq`` on the real data (both stores) and on a synthetic project.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import product
+
+from neuromech import export
+from neuromech.store import Store, select_values, values_block
+
+_PREFIXES = """PREFIX nm: <https://w3id.org/neuromech/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+# {finding} is replaced by a VALUES block on ?finding (or nothing), at the start of the group
+CLAIMS = (
+    _PREFIXES
+    + """SELECT ?finding ?review ?condition ?section ?measured ?measure ?direction ?evidence ?statement ?q WHERE {
+  {finding}
+  ?finding nm:has_measured_entity ?measured ; nm:from_review ?review ; nm:has_condition ?condition ;
+           nm:section ?section ; nm:has_measure ?measure ; nm:has_direction ?direction ;
+           nm:has_evidence_type ?evidence ; nm:quote ?q ; nm:statement ?statement .
+  ?finding a nm:Finding .
+}"""
+)
+
+PARTNERS = (
+    _PREFIXES
+    + """SELECT ?finding ?value WHERE {
+  {finding}
+  ?finding nm:has_partner_entity ?value . ?finding a nm:Finding .
+}"""
+)
+
+CONTEXT = (
+    _PREFIXES
+    + """SELECT ?finding ?value WHERE {
+  {finding}
+  { ?finding nm:has_comparison_group ?cg . ?cg rdfs:label ?gl . FILTER(LANG(?gl) = "en")
+    BIND(CONCAT("vs: ", ?gl) AS ?value) }
+  UNION { ?finding nm:has_task ?t . ?t rdfs:label ?tl . FILTER(LANG(?tl) = "en")
+    BIND(CONCAT("task: ", ?tl) AS ?value) }
+  UNION { ?finding nm:in_species ?sp . ?sp rdfs:label ?sl . FILTER(LANG(?sl) = "en")
+    BIND(CONCAT("species: ", ?sl) AS ?value) }
+  UNION { ?finding nm:has_age_group ?ag . ?ag rdfs:label ?al . FILTER(LANG(?al) = "en")
+    BIND(CONCAT("age: ", ?al) AS ?value) }
+  UNION { ?finding nm:has_sex ?sx . ?sx rdfs:label ?xl . FILTER(LANG(?xl) = "en")
+    BIND(CONCAT("sex: ", ?xl) AS ?value) }
+  UNION { ?finding nm:has_intervention ?iv . ?iv rdfs:label ?il . FILTER(LANG(?il) = "en")
+    BIND(CONCAT("intervention: ", ?il) AS ?value) }
+  UNION { ?finding nm:sample_size ?n . BIND(CONCAT("n: ", STR(?n)) AS ?value) }
+  UNION { ?finding nm:context_note ?cn . BIND(CONCAT("note: ", STR(?cn)) AS ?value) }
+  ?finding a nm:Finding .
+}"""
+)
+
+METHODS = (
+    _PREFIXES
+    + """SELECT ?finding ?value WHERE {
+  {finding}
+  ?finding nm:has_method ?method . ?method rdfs:label ?value . FILTER(LANG(?value) = "en")
+  ?finding a nm:Finding .
+}"""
+)
+
+CITED = (
+    _PREFIXES
+    + """SELECT ?finding ?value WHERE {
+  {finding}
+  ?finding nm:cites_study ?study . ?study nm:citation_text ?value . ?finding a nm:Finding .
+}"""
+)
+
+LABELS = _PREFIXES + """SELECT ?node ?value WHERE { ?node rdfs:label ?value . FILTER(LANG(?value) = "en") }"""
+
+EXTERNAL_IDS = (
+    _PREFIXES
+    + """SELECT ?node ?value WHERE { ?node skos:exactMatch|skos:closeMatch|skos:broadMatch|skos:narrowMatch ?value }"""
+)
+
+# findings.rq's projection, in order; the export turns these values into findings.tsv columns
+VARIABLES = (
+    "finding",
+    "review",
+    "section",
+    "condition",
+    "condition_label",
+    "condition_ids",
+    "measured",
+    "measured_label",
+    "measured_ids",
+    "partner",
+    "partner_label",
+    "partner_ids",
+    "measure_label",
+    "direction_label",
+    "context",
+    "method_label",
+    "evidence",
+    "cited_study",
+    "quote",
+    "statement",
+)
+
+Values = dict[str, str | None]
+
+
+def _bind(template: str, findings: set[str] | None) -> str:
+    return template.replace("{finding}", values_block("finding", findings) if findings is not None else "")
+
+
+def _multimap(store: Store, query: str) -> dict[str, list[str]]:
+    """``?node|?finding -> [?value ...]`` (distinct values, first-seen order)."""
+    found: dict[str, dict[str, None]] = defaultdict(dict)
+    for key, value in select_values(store, query):
+        found[str(key)][str(value)] = None
+    return {key: list(values) for key, values in found.items()}
+
+
+def _concat(values: Iterable[str], separator: str) -> str | None:
+    """GROUP_CONCAT(DISTINCT ...) of the query, unbound when there is nothing to join."""
+    parts = list(dict.fromkeys(values))
+    return separator.join(parts) if parts else None
+
+
+def _optional(values: dict[str, list[str]], node: str | None) -> list[str | None]:
+    """Return the node's values, or one unbound value (an OPTIONAL that did not match)."""
+    found: list[str | None] = list(values.get(node, ())) if node is not None else []
+    return found or [None]
+
+
+def findings_values(store: Store, findings: set[str] | None = None) -> dict[str, list[Values]]:
+    """Return ``findings.rq``'s distinct rows (values by variable) per finding IRI.
+
+    ``findings`` restricts the result to those finding IRIs (a rebuild re-queries only the
+    edited findings); ``None`` means every finding.
+    """
+    if findings is not None and not findings:
+        return {}
+    labels = _multimap(store, LABELS)
+    ids = {node: "|".join(values) for node, values in _multimap(store, EXTERNAL_IDS).items()}
+    partners = _multimap(store, _bind(PARTNERS, findings))
+    context = _multimap(store, _bind(CONTEXT, findings))
+    methods = _multimap(store, _bind(METHODS, findings))
+    cited = _multimap(store, _bind(CITED, findings))
+
+    # the claims' core, grouped as findings.rq's quote sub-select groups it
+    quotes: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
+    reviews: dict[str, dict[str, None]] = defaultdict(dict)
+    conditions: dict[str, dict[str, None]] = defaultdict(dict)
+    for row in select_values(store, _bind(CLAIMS, findings)):
+        finding, review, condition, section, measured, measure, direction, evidence, statement, quote = map(str, row)
+        reviews[finding][review] = None
+        conditions[finding][condition] = None
+        for measure_label in labels.get(measure, ()):
+            for direction_label in labels.get(direction, ()):
+                key = (finding, section, measured, measure_label, direction_label, evidence, statement)
+                quotes[key][quote] = None
+
+    rows: dict[str, dict[tuple[str | None, ...], None]] = defaultdict(dict)
+    for (finding, section, measured, measure_label, direction_label, evidence, statement), quoted in quotes.items():
+        shared = {
+            "finding": finding,
+            "section": section,
+            "measured": measured,
+            "measured_ids": ids.get(measured),
+            "measure_label": measure_label,
+            "direction_label": direction_label,
+            "context": _concat(context.get(finding, ()), " ;; "),
+            "method_label": _concat(methods.get(finding, ()), "|"),
+            "evidence": evidence,
+            "cited_study": _concat(cited.get(finding, ()), "|"),
+            "quote": " … ".join(quoted),
+            "statement": statement,
+        }
+        conditions_labelled = [(c, label) for c in conditions[finding] for label in _optional(labels, c)]
+        partners_labelled = [(p, label) for p in _optional(partners, finding) for label in _optional(labels, p)]
+        for review, (condition, condition_label), measured_label, (partner, partner_label) in product(
+            reviews[finding], conditions_labelled, _optional(labels, measured), partners_labelled
+        ):
+            values: Values = {
+                **shared,
+                "review": review,
+                "condition": condition,
+                "condition_label": condition_label,
+                "condition_ids": ids.get(condition),
+                "measured_label": measured_label,
+                "partner": partner,
+                "partner_label": partner_label,
+                "partner_ids": ids.get(partner) if partner else None,
+            }
+            rows[finding][tuple(values[v] for v in VARIABLES)] = None
+    return {finding: [dict(zip(VARIABLES, key, strict=True)) for key in keys] for finding, keys in rows.items()}
+
+
+def findings_records(store: Store, findings: set[str] | None = None) -> dict[str, list[dict[str, str]]]:
+    """Return ``findings.tsv`` records per finding IRI, each finding's rows in a stable order."""
+    return {
+        finding: sorted((export.record_from_values(values) for values in rows), key=export.record_order)
+        for finding, rows in findings_values(store, findings).items()
+    }
