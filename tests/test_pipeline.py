@@ -21,8 +21,7 @@ from neuromech.reasoning import (
     materialise_in_store,
     unsatisfiable_classes_ntriples,
 )
-from neuromech.release import restrict
-from neuromech.store import OxigraphStore
+from neuromech.store import OxigraphStore, restrict
 
 
 def _no_blank(graph: Graph) -> set[tuple[object, object, object]]:

@@ -11,28 +11,25 @@ The join reproduces the query's semantics exactly, including its ``DISTINCT`` ov
 projected values, its inner joins (a finding needs a review, a condition, a section, a
 measured entity, a measure and a direction with English labels, an evidence type, a quote and
 a statement) and its optional parts. ``tests/test_findings_table.py`` proves the records equal
-those of ``findings.rq`` on the real data (both stores) and on a synthetic project.
+those of ``findings.rq`` on the real data and on hand-made edge cases.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from itertools import product
 
 from neuromech import export
-from neuromech.store import Store, select_values, values_block
+from neuromech.store import Store, restrict
 
 _PREFIXES = """PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 
-# {finding} is replaced by a VALUES block on ?finding (or nothing), at the start of the group
 CLAIMS = (
     _PREFIXES
     + """SELECT ?finding ?review ?condition ?section ?measured ?measure ?direction ?evidence ?statement ?q WHERE {
-  {finding}
   ?finding nm:has_measured_entity ?measured ; nm:from_review ?review ; nm:has_condition ?condition ;
            nm:section ?section ; nm:has_measure ?measure ; nm:has_direction ?direction ;
            nm:has_evidence_type ?evidence ; nm:quote ?q ; nm:statement ?statement .
@@ -40,19 +37,16 @@ CLAIMS = (
 }"""
 )
 
-PARTNERS = (
-    _PREFIXES
-    + """SELECT ?finding ?value WHERE {
-  {finding}
-  ?finding nm:has_partner_entity ?value . ?finding a nm:Finding .
-}"""
-)
 
-CONTEXT = (
-    _PREFIXES
-    + """SELECT ?finding ?value WHERE {
-  {finding}
-  { ?finding nm:has_comparison_group ?cg . ?cg rdfs:label ?gl . FILTER(LANG(?gl) = "en")
+def _per_finding(pattern: str) -> str:
+    """Return a query of ``?finding ?value`` rows, ``pattern`` binding ``?value`` for a finding."""
+    return f"{_PREFIXES}SELECT ?finding ?value WHERE {{\n{pattern}\n  ?finding a nm:Finding .\n}}"
+
+
+PARTNERS = _per_finding("  ?finding nm:has_partner_entity ?value .")
+
+CONTEXT = _per_finding(
+    """  { ?finding nm:has_comparison_group ?cg . ?cg rdfs:label ?gl . FILTER(LANG(?gl) = "en")
     BIND(CONCAT("vs: ", ?gl) AS ?value) }
   UNION { ?finding nm:has_task ?t . ?t rdfs:label ?tl . FILTER(LANG(?tl) = "en")
     BIND(CONCAT("task: ", ?tl) AS ?value) }
@@ -65,27 +59,12 @@ CONTEXT = (
   UNION { ?finding nm:has_intervention ?iv . ?iv rdfs:label ?il . FILTER(LANG(?il) = "en")
     BIND(CONCAT("intervention: ", ?il) AS ?value) }
   UNION { ?finding nm:sample_size ?n . BIND(CONCAT("n: ", STR(?n)) AS ?value) }
-  UNION { ?finding nm:context_note ?cn . BIND(CONCAT("note: ", STR(?cn)) AS ?value) }
-  ?finding a nm:Finding .
-}"""
+  UNION { ?finding nm:context_note ?cn . BIND(CONCAT("note: ", STR(?cn)) AS ?value) }"""
 )
 
-METHODS = (
-    _PREFIXES
-    + """SELECT ?finding ?value WHERE {
-  {finding}
-  ?finding nm:has_method ?method . ?method rdfs:label ?value . FILTER(LANG(?value) = "en")
-  ?finding a nm:Finding .
-}"""
-)
+METHODS = _per_finding('  ?finding nm:has_method ?method . ?method rdfs:label ?value . FILTER(LANG(?value) = "en")')
 
-CITED = (
-    _PREFIXES
-    + """SELECT ?finding ?value WHERE {
-  {finding}
-  ?finding nm:cites_study ?study . ?study nm:citation_text ?value . ?finding a nm:Finding .
-}"""
-)
+CITED = _per_finding("  ?finding nm:cites_study ?study . ?study nm:citation_text ?value .")
 
 LABELS = _PREFIXES + """SELECT ?node ?value WHERE { ?node rdfs:label ?value . FILTER(LANG(?value) = "en") }"""
 
@@ -121,22 +100,22 @@ VARIABLES = (
 Values = dict[str, str | None]
 
 
-def _bind(template: str, findings: set[str] | None) -> str:
-    return template.replace("{finding}", values_block("finding", findings) if findings is not None else "")
+def _bind(query: str, findings: set[str] | None) -> str:
+    """``query`` restricted to ``findings`` (a VALUES block on ``?finding``), or unchanged for all."""
+    return query if findings is None else restrict(query, "finding", findings)
 
 
 def _multimap(store: Store, query: str) -> dict[str, list[str]]:
     """``?node|?finding -> [?value ...]`` (distinct values, first-seen order)."""
     found: dict[str, dict[str, None]] = defaultdict(dict)
-    for key, value in select_values(store, query):
+    for key, value in store.select_values(query):
         found[str(key)][str(value)] = None
     return {key: list(values) for key, values in found.items()}
 
 
-def _concat(values: Iterable[str], separator: str) -> str | None:
-    """GROUP_CONCAT(DISTINCT ...) of the query, unbound when there is nothing to join."""
-    parts = list(dict.fromkeys(values))
-    return separator.join(parts) if parts else None
+def _concat(values: list[str], separator: str) -> str | None:
+    """GROUP_CONCAT(DISTINCT ...) of distinct ``values``, unbound when there is nothing to join."""
+    return separator.join(values) if values else None
 
 
 def _optional(values: dict[str, list[str]], node: str | None) -> list[str | None]:
@@ -164,7 +143,7 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
     quotes: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
     reviews: dict[str, dict[str, None]] = defaultdict(dict)
     conditions: dict[str, dict[str, None]] = defaultdict(dict)
-    for row in select_values(store, _bind(CLAIMS, findings)):
+    for row in store.select_values(_bind(CLAIMS, findings)):
         finding, review, condition, section, measured, measure, direction, evidence, statement, quote = map(str, row)
         reviews[finding][review] = None
         conditions[finding][condition] = None
@@ -182,10 +161,10 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
             "measured_ids": ids.get(measured),
             "measure_label": measure_label,
             "direction_label": direction_label,
-            "context": _concat(context.get(finding, ()), " ;; "),
-            "method_label": _concat(methods.get(finding, ()), "|"),
+            "context": _concat(context.get(finding, []), " ;; "),
+            "method_label": _concat(methods.get(finding, []), "|"),
             "evidence": evidence,
-            "cited_study": _concat(cited.get(finding, ()), "|"),
+            "cited_study": _concat(cited.get(finding, []), "|"),
             "quote": " … ".join(quoted),
             "statement": statement,
         }

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 from rdflib import Graph, URIRef
 
+from neuromech import namespaces
 from neuromech.errors import SourceSyntaxError
 from neuromech.export import write_atomically
 from neuromech.namespaces import CONVERTER, SKOS
@@ -136,7 +137,8 @@ def expand(curie: str, where: str) -> URIRef:
 
 def compress(iri: str) -> str | None:
     """Return the CURIE of ``iri`` in the project's prefix map, or ``None``."""
-    return CONVERTER.compress(iri)
+    curie = namespaces.compress(iri)
+    return None if curie == iri else curie
 
 
 def _split_header(text: str) -> tuple[str, list[str], int]:

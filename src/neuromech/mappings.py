@@ -37,8 +37,9 @@ from neuromech.mapping_set import (
     write_mapping_set,
 )
 from neuromech.namespaces import SKOS
+from neuromech.namespaces import compress as curie
 from neuromech.paths import ProjectPaths
-from neuromech.store import Store, select_values
+from neuromech.store import Store
 
 _MAPPING_WORDS = re.compile(
     r"\b(mapped|mapping|match|broader|narrower|nearest|closest|closer|equivalent|parent)\b", re.IGNORECASE
@@ -305,13 +306,13 @@ class Impact:
 
 def finding_slots(store: Store, query: str = FINDING_SLOTS_QUERY) -> list[tuple[str, str]]:
     """Return ``(finding IRI, entity IRI)`` for each condition, measured and partner entity of a finding."""
-    return [(str(f), str(e)) for f, e in select_values(store, query)]
+    return [(str(f), str(e)) for f, e in store.select_values(query)]
 
 
 def falls_under(store: Store) -> dict[str, set[str]]:
     """Return entity IRI -> the nm: entities it is a part or subtype of (``nm:falls_under``)."""
     above: dict[str, set[str]] = {}
-    for part, entity in select_values(store, FALLS_UNDER_QUERY):
+    for part, entity in store.select_values(FALLS_UNDER_QUERY):
         above.setdefault(str(part), set()).add(str(entity))
     return above
 
@@ -328,13 +329,6 @@ def impacts_from_slots(
     mapped = {row.subject_id for row in mapping_set.rows}
     direct: dict[str, set[str]] = {}
     inherited: dict[str, set[str]] = {}
-    curies: dict[str, str] = {}
-
-    def curie(iri: str) -> str:
-        if iri not in curies:
-            curies[iri] = compress(iri) or iri
-        return curies[iri]
-
     for finding, entity in slots:
         if (key := curie(entity)) in mapped:
             direct.setdefault(key, set()).add(curie(finding))

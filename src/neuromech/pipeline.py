@@ -70,7 +70,6 @@ class BuildSession:
     data_digests: dict[Path, str] = field(default_factory=dict)
     frame_digest: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
-    scope: str = "whole graph"
     release: Release = field(default_factory=Release)
 
     # -- what the session watches -------------------------------------------------------------
@@ -127,7 +126,6 @@ class BuildSession:
 
         started = say("materialise derived edges")
         materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
-        self.scope = "whole graph"
         timings["materialise"] = time.perf_counter() - started
 
         self.source = source
@@ -181,21 +179,27 @@ class BuildSession:
                 started = say("materialise derived edges")
                 reasoning.clear_inferred(source.store)
                 materialised = reasoning.materialise(source.store, rules)
-                self.scope = "whole graph"
+                scope = "whole graph"
             else:
                 started = say("reason (HermiT skipped: only claims changed)")
                 timings["hermit"] = 0.0
                 around = _claim_surroundings(source, delta)
                 started = say(f"materialise derived edges about {len(around)} node(s)")
                 materialised = reasoning.rematerialise_around(source.store, rules, around)
-                self.scope = f"{len(around)} node(s) around the edited claims"
+                scope = f"{len(around)} node(s) around the edited claims"
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
             graphs = [loading.graph_iri(p) for p in [*changed, *removed]]
             claims = None if delta.entity_layer_changed else delta.claims
             result = self._export(
-                timings, started, materialised, len(report.violations), changed_graphs=graphs, claims=claims
+                timings,
+                started,
+                materialised,
+                len(report.violations),
+                changed_graphs=graphs,
+                claims=claims,
+                scope=scope,
             )
         except BaseException:
             self.source = None  # the store may hold the failed edit: the next build starts afresh
@@ -290,8 +294,12 @@ class BuildSession:
         *,
         changed_graphs: list[ox.NamedNode] | None = None,
         claims: set[str] | None = None,
+        scope: str = "whole graph",
     ) -> BuildResult:
-        """Write ``dist/``: every piece (``changed_graphs``/``claims`` None), or only those an edit changed."""
+        """Write ``dist/``: every piece (``changed_graphs``/``claims`` None), or only those an edit changed.
+
+        ``scope`` (what the materialisation covered) goes into the build summary.
+        """
         assert self.source is not None
         store = self.source.store
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
@@ -313,7 +321,7 @@ class BuildSession:
             "violations": violations,
             "unsatisfiable_classes": self.unsatisfiable,
             "materialisation": {
-                "scope": self.scope,
+                "scope": scope,
                 "rounds": materialised.rounds,
                 "per_rule": materialised.per_rule,
             },

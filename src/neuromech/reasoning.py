@@ -25,7 +25,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from neuromech.errors import InconsistentOntology
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.store import OxigraphStore, Store, group_start, sparql_braces, values_block
+from neuromech.store import OxigraphStore, Store, group_start, values_block
 
 ANY_PREDICATE = "*"
 
@@ -54,17 +54,13 @@ class Rule:
         """The predicates the rule's WHERE clause reads (``*`` for a variable predicate)."""
         return frozenset(_predicate_keys(_body_predicates(_algebra(self.text)["p"])))
 
-    @cached_property
-    def template(self) -> str:
-        """The text between the braces of the CONSTRUCT template."""
-        start = self.text.index("CONSTRUCT")
-        opened = -1
-        for index, char in sparql_braces(self.text, start):
-            if char == "{" and opened < 0:
-                opened = index
-            elif char == "}":
-                return self.text[opened + 1 : index]
-        raise ValueError(f"rule {self.name}: no CONSTRUCT template")
+    def reads_any(self, predicates: set[str]) -> bool:
+        """Whether the rule's WHERE clause reads one of ``predicates`` (semi-naive re-runs)."""
+        return (
+            ANY_PREDICATE in self.body_predicates
+            or ANY_PREDICATE in predicates
+            or bool(predicates & self.body_predicates)
+        )
 
 
 @lru_cache(maxsize=256)
@@ -174,9 +170,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
         ran = False
         for rule in rules:
             changed = pending[rule.name]
-            if changed is not None and not (
-                ANY_PREDICATE in rule.body_predicates or ANY_PREDICATE in changed or changed & rule.body_predicates
-            ):
+            if changed is not None and not rule.reads_any(changed):
                 continue
             ran = True
             pending[rule.name] = set()
@@ -232,9 +226,7 @@ def rematerialise_around(
             # semi-naive, as in materialise_in_store: after the first round a rule runs again
             # only if a predicate it reads gained triples (re-running the chain rules of a
             # condition with 12k findings took 65 s each at 10^6 triples, for nothing new)
-            if gained is not None and not (
-                ANY_PREDICATE in rule.body_predicates or ANY_PREDICATE in gained or gained & rule.body_predicates
-            ):
+            if gained is not None and not rule.reads_any(gained):
                 continue
             result = native.query(query, use_default_graph_as_union=True)
             fresh = {

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,32 +20,10 @@ import pyoxigraph as ox
 from neuromech import export, findings_table, mappings
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import OxigraphStore, group_start, values_block
+from neuromech.store import OxigraphStore, restrict
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
-
-
-def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
-    """Return ``query`` with ``VALUES ?variable { <iri> ... }`` opening every WHERE group that projects it.
-
-    That is the outer WHERE when the query selects ``?variable`` and each sub-select that
-    selects it: restricting each (not only the outer one) lets Oxigraph skip the other nodes
-    inside aggregating sub-selects, and aggregates grouped by ``?variable`` keep their values
-    for the kept nodes. The variable must be bound by a required pattern in those groups.
-    """
-    block = values_block(variable, iris)
-    insert_at: list[int] = []
-    search = 0
-    while (where := query.find("WHERE", search)) >= 0:
-        inside = group_start(query, where)
-        select = query.rfind("SELECT", 0, where)
-        if select >= 0 and re.search(rf"\?{variable}\b", query[select:where]):
-            insert_at.append(inside)
-        search = inside
-    for position in reversed(insert_at):
-        query = f"{query[:position]}\n  {block}\n{query[position:]}"
-    return query
 
 
 @dataclass
@@ -100,14 +77,12 @@ class Release:
 
     def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
         """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy."""
-        query = mappings.FINDING_SLOTS_QUERY
         if only is None:
-            self.slots = []
+            self.slots = mappings.finding_slots(store)
         else:
             self.slots = [row for row in self.slots if row[0] not in only]
-            query = restrict(query, "finding", only) if only else ""
-        if query:
-            self.slots += mappings.finding_slots(store, query)
+            if only:
+                self.slots += mappings.finding_slots(store, restrict(mappings.FINDING_SLOTS_QUERY, "finding", only))
         self.above = mappings.falls_under(store)
 
     def impact_tsv(self, mapping_set: MappingSet) -> str:

@@ -57,6 +57,16 @@ class Store(Protocol):
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> ResultTable:
         """Run a SELECT query with ``bindings`` substituted as RDF terms."""
 
+    def select_values(self, query: str) -> list[tuple[str | None, ...]]:
+        """Run a SELECT query; each cell is a string: an IRI, a literal's lexical form, a blank node id.
+
+        For bulk reads that only need strings (the findings table, the mapping impact).
+        :class:`OxigraphStore` reads them straight off pyoxigraph's terms, skipping the rdflib
+        terms :meth:`select` builds (8.3 s of 10 for the 57k-row claims query of a 10^6-triple
+        project); other stores go through :meth:`select`.
+        """
+        return [tuple(None if term is None else str(term) for term in row) for row in self.select(query).rows]
+
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> Graph:
         """Run a CONSTRUCT query and return the constructed triples."""
 
@@ -88,19 +98,6 @@ def _from_ox(term: object) -> Term | None:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unsupported term {term!r}")
-
-
-def select_values(store: Store, query: str) -> list[tuple[str | None, ...]]:
-    """Run a SELECT query and return each cell as a string: an IRI, a literal's lexical form, a blank node id.
-
-    For bulk reads that only need strings (the findings table, the mapping impact): on an
-    :class:`OxigraphStore` the values are read straight off pyoxigraph's terms, skipping the
-    rdflib terms :meth:`Store.select` builds (8.3 s of 10 for the 57k-row claims query of a
-    10^6-triple project). Other stores go through :meth:`Store.select`.
-    """
-    if isinstance(store, OxigraphStore):
-        return store.select_values(query)
-    return [tuple(None if term is None else str(term) for term in row) for row in store.select(query).rows]
 
 
 def sparql_braces(query: str, start: int = 0) -> Iterator[tuple[int, str]]:
@@ -140,6 +137,28 @@ def group_start(query: str, start: int) -> int:
 def values_block(variable: str, iris: Iterable[str]) -> str:
     """Return ``VALUES ?variable { <iri> ... }`` (IRIs checked by pyoxigraph, sorted)."""
     return f"VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(iri)) for iri in sorted(iris))} }}"
+
+
+def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
+    """Return ``query`` with ``VALUES ?variable { <iri> ... }`` opening every WHERE group that projects it.
+
+    That is the outer WHERE when the query selects ``?variable`` and each sub-select that
+    selects it: restricting each (not only the outer one) lets Oxigraph skip the other nodes
+    inside aggregating sub-selects, and aggregates grouped by ``?variable`` keep their values
+    for the kept nodes. The variable must be bound by a required pattern in those groups.
+    """
+    block = values_block(variable, iris)
+    insert_at: list[int] = []
+    search = 0
+    while (where := query.find("WHERE", search)) >= 0:
+        inside = group_start(query, where)
+        select = query.rfind("SELECT", 0, where)
+        if select >= 0 and re.search(rf"\?{variable}\b", query[select:where]):
+            insert_at.append(inside)
+        search = inside
+    for position in reversed(insert_at):
+        query = f"{query[:position]}\n  {block}\n{query[position:]}"
+    return query
 
 
 def _top_level_brace(query: str) -> int:
@@ -270,7 +289,7 @@ class OxigraphStore(Store):
         return ResultTable(variables, rows)
 
     def select_values(self, query: str) -> list[tuple[str | None, ...]]:
-        """Run a SELECT query; each cell is the term's string value (see :func:`select_values`)."""
+        """Run a SELECT query; each cell is the term's string value (see :meth:`Store.select_values`)."""
         result = self._run(query, None)
         if not isinstance(result, ox.QuerySolutions):
             raise SourceSyntaxError("expected a SELECT query")
