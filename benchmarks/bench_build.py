@@ -6,9 +6,10 @@ rules, queries, entity files and mapping set, plus seeded synthetic findings fro
 runs in fresh child processes, side by side:
 
 - ``default``: :class:`neuromech.pipeline.BuildSession` — a full build (load, validate,
-  HermiT on the entity layer, materialise, export), then one finding's direction is edited in
-  one data file and :meth:`~neuromech.pipeline.BuildSession.rebuild` runs; HermiT is timed
-  apart (``hermit``) because the entity layer is what it sees, whatever the number of findings;
+  materialise, export, with HermiT checking the entity layer in a child process meanwhile),
+  then one finding's direction is edited in one data file and
+  :meth:`~neuromech.pipeline.BuildSession.rebuild` runs; ``hermit`` is the time the build
+  waited for HermiT's verdict after its other steps, and the peak memory adds HermiT's;
 - ``reference``: the naive pipeline — rdflib parse, pySHACL, the same rules on an rdflib
   Dataset, rdflib serialisers — each step capped (``--cap``; a capped step prints ``>cap``).
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph
 
 from neuromech.build import KnowledgeGraph, watch
+from neuromech.entity_check import EntityLayerCheck, entity_layer
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildResult, BuildSession, entity_layer
+from neuromech.pipeline import BuildResult, BuildSession
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     check_consistent_ntriples,
     load_rules,
     materialise,
     materialise_in_store,
+    triple_key,
     unsatisfiable_classes_ntriples,
 )
 from neuromech.store import OxigraphStore, restrict
@@ -64,6 +68,22 @@ def test_rules_know_what_they_read_and_derive(mini: ProjectPaths) -> None:
     }
     assert "https://w3id.org/neuromech/has_condition" in implicates.body_predicates
     assert rules["02-part-of-closure"].head_subjects == ("part",)
+
+
+def test_rules_rerun_only_for_types_of_the_classes_they_read(mini: ProjectPaths) -> None:
+    rules = {rule.name: rule for rule in load_rules(mini.rules_dir)}
+    rdf_type, nm = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "https://w3id.org/neuromech/"
+    claim_typed = ox.Triple(ox.NamedNode(nm + "finding/x"), ox.NamedNode(rdf_type), ox.NamedNode(nm + "Claim"))
+    finding_typed = ox.Triple(claim_typed.subject, claim_typed.predicate, ox.NamedNode(nm + "Finding"))
+    assert triple_key(claim_typed) == f"{rdf_type} {nm}Claim"
+    investigates = rules["04-investigates"]  # reads ?f a nm:Finding
+    assert f"{rdf_type} {nm}Finding" in investigates.body_keys
+    assert not investigates.reads_any({triple_key(claim_typed)})
+    assert investigates.reads_any({triple_key(finding_typed)})
+    assert investigates.reads_any({nm + "has_condition"})
+    hierarchy = rules["01-class-hierarchy"]  # reads ?x a ?class: any new type
+    assert hierarchy.reads_any({triple_key(claim_typed)})
+    assert not hierarchy.reads_any({nm + "has_condition"})
 
 
 @pytest.fixture
@@ -198,6 +218,25 @@ def test_hermit_checks_the_entity_layer(mini: ProjectPaths) -> None:
     both += b"<https://w3id.org/neuromech/Disorder> .\n"  # a brain region that is also a disorder
     with pytest.raises(InconsistentOntology, match="two disjoint classes"):
         check_consistent_ntriples(layer + both)
+
+
+@pytest.mark.slow
+def test_an_inconsistent_entity_layer_fails_the_build_and_publishes_nothing(project_copy: ProjectPaths) -> None:
+    entities = project_copy.data_dir / "entities.ttl"
+    nothing = "\n<https://w3id.org/neuromech/entity/void> a <http://www.w3.org/2002/07/owl#Nothing> .\n"
+    entities.write_text(entities.read_text(encoding="utf-8") + nothing, encoding="utf-8")  # no shape targets it
+    with pytest.raises(InconsistentOntology, match="two disjoint classes"):
+        BuildSession(project_copy).build(progress=False)
+    assert not (project_copy.dist_dir / "findings.tsv").exists()
+    cache = project_copy.dist_dir / ".cache" / "hermit.json"
+    assert not cache.exists() or "entity_layer_sha256" not in json.loads(cache.read_text(encoding="utf-8"))
+
+
+def test_a_cancelled_entity_check_stops_hermit_and_records_no_verdict(mini: ProjectPaths, tmp_path: Path) -> None:
+    check = EntityLayerCheck(load_project_store(mini), mini, tmp_path / "hermit.json")
+    assert check.inputs_read.wait(timeout=60)
+    check.cancel()  # HermiT's JVM is still starting: it is killed, and no verdict is kept
+    assert not (tmp_path / "hermit.json").exists()
 
 
 def test_hermit_names_unsatisfiable_classes() -> None:

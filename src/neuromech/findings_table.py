@@ -20,7 +20,7 @@ from collections import defaultdict
 from itertools import product
 
 from neuromech import export
-from neuromech.store import Store, restrict
+from neuromech.store import Store, restrict, side_by_side
 
 _PREFIXES = """PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -105,10 +105,10 @@ def _bind(query: str, findings: set[str] | None) -> str:
     return query if findings is None else restrict(query, "finding", findings)
 
 
-def _multimap(store: Store, query: str) -> dict[str, list[str]]:
+def _multimap(rows: list[tuple[str | None, ...]]) -> dict[str, list[str]]:
     """``?node|?finding -> [?value ...]`` (distinct values, first-seen order)."""
     found: dict[str, dict[str, None]] = defaultdict(dict)
-    for key, value in store.select_values(query):
+    for key, value in rows:
         found[str(key)][str(value)] = None
     return {key: list(values) for key, values in found.items()}
 
@@ -132,18 +132,17 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
     """
     if findings is not None and not findings:
         return {}
-    labels = _multimap(store, LABELS)
-    ids = {node: "|".join(values) for node, values in _multimap(store, EXTERNAL_IDS).items()}
-    partners = _multimap(store, _bind(PARTNERS, findings))
-    context = _multimap(store, _bind(CONTEXT, findings))
-    methods = _multimap(store, _bind(METHODS, findings))
-    cited = _multimap(store, _bind(CITED, findings))
+    # the seven queries run side by side on the embedded store
+    parts = [LABELS, EXTERNAL_IDS, *(_bind(q, findings) for q in (PARTNERS, CONTEXT, METHODS, CITED, CLAIMS))]
+    *multi, claims = side_by_side(store, store.select_values, parts)
+    labels, raw_ids, partners, context, methods, cited = map(_multimap, multi)
+    ids = {node: "|".join(values) for node, values in raw_ids.items()}
 
     # the claims' core, grouped as findings.rq's quote sub-select groups it
     quotes: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
     reviews: dict[str, dict[str, None]] = defaultdict(dict)
     conditions: dict[str, dict[str, None]] = defaultdict(dict)
-    for row in store.select_values(_bind(CLAIMS, findings)):
+    for row in claims:
         finding, review, condition, section, measured, measure, direction, evidence, statement, quote = map(str, row)
         reviews[finding][review] = None
         conditions[finding][condition] = None

@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from neuromech import export, loading, mappings, queries, reasoning, validation
+from neuromech.entity_check import EntityLayerCheck
 from neuromech.errors import ValidationFailed
 from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
@@ -114,23 +116,28 @@ class BuildSession:
         self.catalogue = queries.load_catalogue(self.paths.queries_dir)
         timings["load"] = time.perf_counter() - started
 
-        started = say("validate (SHACL compiled to SPARQL)")
-        report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root)
-        timings["validate"] = time.perf_counter() - started
-        if not report.conforms:
-            raise ValidationFailed(report.render())
+        say("reason (HermiT on the entity layer, in the background)" if self.check_reasoner else "HermiT skipped")
+        hermit = self._start_hermit(source)
+        try:
+            started = say("validate (SHACL compiled to SPARQL)")
+            report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root)
+            timings["validate"] = time.perf_counter() - started
+            if not report.conforms:
+                raise ValidationFailed(report.render())
 
-        started = say("reason (HermiT, entity layer)" if self.check_reasoner else "reason (HermiT skipped)")
-        self._check_entity_layer(source)
-        timings["hermit"] = time.perf_counter() - started
+            started = say("materialise derived edges")
+            if hermit is not None:
+                hermit.inputs_read.wait()  # HermiT's input is read off the store before the rules write to it
+            materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+            timings["materialise"] = time.perf_counter() - started
 
-        started = say("materialise derived edges")
-        materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
-        timings["materialise"] = time.perf_counter() - started
-
-        self.source = source
-        started = say("export")
-        return self._export(timings, started, materialised, len(report.violations))
+            self.source = source
+            started = say("export")
+            return self._export(timings, started, materialised, len(report.violations), hermit=hermit)
+        except BaseException:
+            if hermit is not None:
+                hermit.cancel()
+            raise
 
     # -- incremental rebuild --------------------------------------------------------------------
 
@@ -157,6 +164,7 @@ class BuildSession:
         source = self.source
         timings: dict[str, float] = {}
         say = _progress(progress, 5)
+        hermit: EntityLayerCheck | None = None
         try:
             started = say(f"load {len(changed)} changed file(s), drop {len(removed)}")
             delta = self._replace(source, changed, removed)
@@ -173,16 +181,16 @@ class BuildSession:
 
             rules = reasoning.load_rules(self.paths.rules_dir)
             if delta.entity_layer_changed:
-                started = say("reason (HermiT: the entity layer changed)")
-                self._check_entity_layer(source)
-                timings["hermit"] = time.perf_counter() - started
+                say("reason (HermiT: the entity layer changed; in the background)")
+                hermit = self._start_hermit(source)
                 started = say("materialise derived edges")
+                if hermit is not None:
+                    hermit.inputs_read.wait()
                 reasoning.clear_inferred(source.store)
                 materialised = reasoning.materialise(source.store, rules)
                 scope = "whole graph"
             else:
-                started = say("reason (HermiT skipped: only claims changed)")
-                timings["hermit"] = 0.0
+                say("reason (HermiT skipped: only claims changed)")
                 around = _claim_surroundings(source, delta)
                 started = say(f"materialise derived edges about {len(around)} node(s)")
                 materialised = reasoning.rematerialise_around(source.store, rules, around)
@@ -200,8 +208,11 @@ class BuildSession:
                 changed_graphs=graphs,
                 claims=claims,
                 scope=scope,
+                hermit=hermit,
             )
         except BaseException:
+            if hermit is not None:
+                hermit.cancel()
             self.source = None  # the store may hold the failed edit: the next build starts afresh
             raise
         for path in removed:
@@ -243,47 +254,14 @@ class BuildSession:
 
     # -- shared steps ---------------------------------------------------------------------------
 
-    def _check_entity_layer(self, source: loading.SourceStore) -> None:
-        """HermiT: the entity layer must be consistent, the ontology's classes satisfiable.
-
-        Each check runs only when its input changed since HermiT last passed it (the verdicts
-        are kept by content hash in ``dist/.cache/hermit.json``): consistency (HermiT ``-k``, a
-        few seconds) when the entity layer changed; the unsatisfiable classes (``-U``, a
-        classification of the ontology and its import modules, the slow part) when the
-        ontology files changed.
-        """
-        if not self.check_reasoner:
-            return
-        cache = self._read_hermit_cache()
-        layer, key = entity_layer(source)
-        if cache.get("entity_layer_sha256") == key:
-            log.info("entity layer unchanged since HermiT last found it consistent: not re-run")
-        else:
-            reasoning.check_consistent_ntriples(layer)
-            cache["entity_layer_sha256"] = key
-            self._write_hermit_cache(cache)
-        tbox, tbox_key = ontology_layer(source, self.paths)
-        if cache.get("ontology_sha256") == tbox_key:
-            self.unsatisfiable = [str(c) for c in cache.get("unsatisfiable_classes", [])]  # type: ignore[attr-defined]
-        else:
-            self.unsatisfiable = reasoning.unsatisfiable_classes_ntriples(tbox)
-            cache.update({"ontology_sha256": tbox_key, "unsatisfiable_classes": self.unsatisfiable})
-            self._write_hermit_cache(cache)
+    def _start_hermit(self, source: loading.SourceStore) -> EntityLayerCheck | None:
+        """Start HermiT's checks of the entity layer in the background (None when the reasoner is off)."""
+        return EntityLayerCheck(source, self.paths, self.hermit_cache) if self.check_reasoner else None
 
     @property
     def hermit_cache(self) -> Path:
         """The record of what HermiT last passed (``dist/.cache/hermit.json``)."""
         return self.paths.dist_dir / ".cache" / "hermit.json"
-
-    def _read_hermit_cache(self) -> dict[str, object]:
-        try:
-            record = json.loads(self.hermit_cache.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return record if isinstance(record, dict) else {}
-
-    def _write_hermit_cache(self, record: dict[str, object]) -> None:
-        export.write_atomically(self.hermit_cache, json.dumps(record, indent=2) + "\n")
 
     def _export(
         self,
@@ -295,6 +273,7 @@ class BuildSession:
         changed_graphs: list[ox.NamedNode] | None = None,
         claims: set[str] | None = None,
         scope: str = "whole graph",
+        hermit: EntityLayerCheck | None = None,
     ) -> BuildResult:
         """Write ``dist/``: every piece (``changed_graphs``/``claims`` None), or only those an edit changed.
 
@@ -304,20 +283,26 @@ class BuildSession:
         store = self.source.store
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
         graphs = list(store.native.named_graphs()) if changed_graphs is None else [*changed_graphs, inferred_graph]
-        self.release.refresh_graphs(store, graphs)  # type: ignore[arg-type]
-        self.release.refresh_findings(store, claims)
-        self.release.refresh_impact(store, claims)
-        files: dict[str, str | bytes] = dict(self.release.graph_files())
+        # the chunks are dumped and the summary's counts made in threads (pyoxigraph releases the
+        # GIL) while Python joins the tables
+        with ThreadPoolExecutor(max_workers=2) as background:
+            dumped = background.submit(self.release.refresh_graphs, store, graphs)  # type: ignore[arg-type]
+            counted = background.submit(_counts, store)
+            self.release.refresh_findings(store, claims)
+            self.release.refresh_impact(store, claims)
+            dumped.result()
+        files: dict[str, str | bytes | list[bytes]] = dict(self.release.graph_files())
         files["findings.tsv"] = self.release.findings_tsv()
         mapping_set = read_mapping_set(self.paths.mappings_file)
         files.update(mappings.export_mapping_set(mapping_set))
         files["mapping-impact.tsv"] = self.release.impact_tsv(mapping_set)
-        inferred = _graph_size(store, inferred_graph)
+        waited = time.perf_counter()
+        if hermit is not None:  # nothing is published before HermiT's verdict
+            self.unsatisfiable = hermit.result()
+        timings["hermit"] = time.perf_counter() - waited
         summary: dict[str, object] = {
-            "triples_asserted": len(store) - inferred,
-            "triples_inferred": inferred,
+            **counted.result(),
             "findings": sum(len(rows) for rows in self.release.rows.values()),
-            **_class_counts(store),
             "violations": violations,
             "unsatisfiable_classes": self.unsatisfiable,
             "materialisation": {
@@ -326,7 +311,7 @@ class BuildSession:
                 "per_rule": materialised.per_rule,
             },
         }
-        timings["export"] = time.perf_counter() - started
+        timings["export"] = time.perf_counter() - started - timings["hermit"]
         summary["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
         files["build-summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
         written = export.publish_directory(files, self.paths.dist_dir)
@@ -409,57 +394,15 @@ def _neighbourhood(source: loading.SourceStore, touched: set[str]) -> set[URIRef
     return {URIRef(iri) for iri in around}
 
 
-_CLAIMS = """
-PREFIX nm: <https://w3id.org/neuromech/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?claim WHERE { ?class rdfs:subClassOf* nm:Claim . ?claim a ?class }
-"""
-
-
-def entity_layer(source: loading.SourceStore) -> tuple[bytes, str]:
-    """Return the asserted triples HermiT checks, as N-Triples, and a key that changes with them.
-
-    The entity layer is everything asserted except the claims (findings, background and
-    comparison statements): the ontology, the imported modules, entities, studies, reviews,
-    mechanisms. Claims are checked by the shapes, which state per slot the class, count and
-    datatype the OWL axioms require (a test keeps the two in step); keeping the bulk of the
-    corpus out of the DL reasoner is what lets the build scale.
-
-    The key hashes the sorted triples with blank node labels blanked (pyoxigraph relabels
-    blank nodes on every parse), so an unchanged entity layer gives an unchanged key.
-    """
-    native = source.store.native
-    claims = {row["claim"] for row in native.query(_CLAIMS, use_default_graph_as_union=True)}  # type: ignore[union-attr]
-    inferred = ox.NamedNode(str(INFERRED_GRAPH))
-    triples = [q.triple for q in native if q.graph_name != inferred and q.subject not in claims]
-    layer = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    lines = sorted(
-        (str(t) if not any(isinstance(x, ox.BlankNode) for x in (t.subject, t.object)) else _blanked(t))
-        for t in triples
-    )
-    return layer, hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def ontology_layer(source: loading.SourceStore, paths: ProjectPaths) -> tuple[bytes, str]:
-    """Return the ontology and its import modules as N-Triples, and the SHA-256 of those files."""
-    native = source.store.native
-    files = paths.ontology_files()
-    quads = [q for path in files for q in native.quads_for_pattern(None, None, None, loading.graph_iri(path))]
-    data = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
-    digest = hashlib.sha256("".join(f"{p.name}\t{file_digest(p)}\n" for p in files).encode()).hexdigest()
-    return data, digest
-
-
-def _blanked(triple: ox.Triple) -> str:
-    parts = [
-        ("_:" if isinstance(x, ox.BlankNode) else str(x)) for x in (triple.subject, triple.predicate, triple.object)
-    ]
-    return " ".join(parts)
-
-
 def _graph_size(store: OxigraphStore, graph: ox.NamedNode) -> int:
     table = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
     return int(str(table.rows[0][0]))
+
+
+def _counts(store: OxigraphStore) -> dict[str, object]:
+    """Count the asserted and inferred triples, the nodes of each nm: class and the findings of each review."""
+    inferred = _graph_size(store, ox.NamedNode(str(INFERRED_GRAPH)))
+    return {"triples_asserted": len(store) - inferred, "triples_inferred": inferred, **_class_counts(store)}
 
 
 def _class_counts(store: OxigraphStore) -> dict[str, object]:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -20,7 +21,7 @@ import pyoxigraph as ox
 from neuromech import export, findings_table, mappings
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import OxigraphStore, restrict
+from neuromech.store import WORKERS, OxigraphStore, restrict
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -32,26 +33,39 @@ class Release:
 
     chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    lines: dict[str, str] = field(default_factory=dict)
     slots: list[tuple[str, str]] = field(default_factory=list)
     above: dict[str, set[str]] = field(default_factory=dict)
 
     # -- graph files ----------------------------------------------------------------------------
 
     def refresh_graphs(self, store: OxigraphStore, graphs: Iterable[ox.NamedNode]) -> None:
-        """(Re)serialise the chunks of ``graphs``; a graph no longer in the store is dropped."""
-        native = store.native
-        for graph in graphs:
-            if not native.contains_named_graph(graph):
-                self.chunks.pop(graph.value, None)
-                continue
-            # dumped by pyoxigraph straight from the store: no Python object per triple
-            self.chunks[graph.value] = {
-                name: native.dump(format=fmt, from_graph=graph, prefixes=PREFIXES) or b""
-                for name, fmt in export.GRAPH_FORMATS.items()
-            }
+        """(Re)serialise the chunks of ``graphs``; a graph no longer in the store is dropped.
 
-    def graph_files(self) -> dict[str, bytes]:
-        """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``."""
+        pyoxigraph dumps each chunk straight from the store, without a Python object per
+        triple, and releases the GIL while it does: the dumps run on every core, and beside
+        whatever Python work the caller does meanwhile in another thread.
+        """
+        native = store.native
+        wanted: list[tuple[str, str, ox.NamedNode]] = []
+        for graph in graphs:
+            if native.contains_named_graph(graph):
+                wanted += [(graph.value, name, graph) for name in export.GRAPH_FORMATS]
+            else:
+                self.chunks.pop(graph.value, None)
+
+        def dump(item: tuple[str, str, ox.NamedNode]) -> bytes:
+            _, name, graph = item
+            return _body(
+                name, native.dump(format=export.GRAPH_FORMATS[name], from_graph=graph, prefixes=PREFIXES) or b""
+            )
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for (key, name, _), body in zip(wanted, pool.map(dump, wanted), strict=True):
+                self.chunks.setdefault(key, {})[name] = body
+
+    def graph_files(self) -> dict[str, list[bytes]]:
+        """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``, as byte pieces."""
         inferred = str(INFERRED_GRAPH)
         ordered = [k for k in sorted(self.chunks) if k != inferred] + ([inferred] if inferred in self.chunks else [])
         files = {name: _join(name, [self.chunks[k][name] for k in ordered]) for name in export.GRAPH_FORMATS}
@@ -65,15 +79,18 @@ class Release:
     def refresh_findings(self, store: OxigraphStore, only: set[str] | None = None) -> None:
         """Re-query the findings rows (all of them, or only the findings ``only`` names)."""
         if only is None:
-            self.rows = {}
+            self.rows, self.lines = {}, {}
         else:
             for finding in only:
                 self.rows.pop(finding, None)
-        self.rows.update(findings_table.findings_records(store, only))
+                self.lines.pop(finding, None)
+        records = findings_table.findings_records(store, only)
+        self.rows.update(records)
+        self.lines.update(export.render_findings_lines(records))
 
     def findings_tsv(self) -> str:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
-        return export.render_findings_tsv([r for key in sorted(self.rows) for r in self.rows[key]])
+        return export.findings_tsv_header() + "".join(self.lines[key] for key in sorted(self.lines))
 
     def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
         """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy."""
@@ -90,16 +107,28 @@ class Release:
         return mappings.impact_tsv(mappings.impacts_from_slots(self.slots, self.above, mapping_set))
 
 
-def _join(name: str, chunks: list[bytes]) -> bytes:
+_TURTLE_HEADER = "".join(f"@prefix {k}: <{v}> .\n" for k, v in PREFIXES.items()).encode()
+_RDF_XML_HEAD = (ox.serialize([], format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES) or b"")[: -len(_RDF_XML_END)]
+
+
+def _body(name: str, chunk: bytes) -> bytes:
+    """Strip from a chunk what every chunk of its format repeats (prefixes, the root element, brackets)."""
     if name.endswith(".ttl"):
-        header = "".join(f"@prefix {k}: <{v}> .\n" for k, v in PREFIXES.items()).encode()
-        return header + b"".join(_strip_prefixes(chunk) for chunk in chunks)
+        return _strip_prefixes(chunk)
     if name.endswith(".owl"):
-        empty = ox.serialize([], format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES) or b""
-        head = empty[: -len(_RDF_XML_END)]
-        return head + b"".join(chunk[len(head) : -len(_RDF_XML_END)] for chunk in chunks) + _RDF_XML_END
-    bodies = [chunk.strip()[1:-1] for chunk in chunks if chunk.strip() not in (b"", b"[]")]
-    return b"[" + b",".join(bodies) + b"]"
+        return chunk[len(_RDF_XML_HEAD) : -len(_RDF_XML_END)]
+    stripped = chunk.strip()
+    return b"" if stripped in (b"", b"[]") else stripped[1:-1]
+
+
+def _join(name: str, bodies: list[bytes]) -> list[bytes]:
+    """Return the pieces of a whole file of the format of ``name`` holding ``bodies``."""
+    if name.endswith(".ttl"):
+        return [_TURTLE_HEADER, *bodies]
+    if name.endswith(".owl"):
+        return [_RDF_XML_HEAD, *bodies, _RDF_XML_END]
+    pieces = [body for body in bodies if body]
+    return [b"[", *(piece for i, body in enumerate(pieces) for piece in ((b",", body) if i else (body,))), b"]"]
 
 
 def _strip_prefixes(chunk: bytes) -> bytes:

@@ -56,7 +56,7 @@ from rdflib.term import Node
 
 from neuromech.errors import NeuroMechError
 from neuromech.namespaces import SH, bind_prefixes
-from neuromech.store import Store, Term, _sparql_term, sparql_braces
+from neuromech.store import Store, Term, _sparql_term, side_by_side, sparql_braces
 
 
 class UnsupportedShapeError(NeuroMechError):
@@ -102,6 +102,8 @@ class Check:
 
 _FOCUS: Final = "\x00focus\x00"
 _CLASS_MARK: Final = re.compile("\x00classes:([^\x00]*)\x00")
+# a class target: "\x00target:?var class-IRI ...\x00", expanded by CompiledShapes.run
+_TARGET_MARK: Final = re.compile("\x00target:([^\x00]*)\x00")
 _MAX_NESTED_COUNT: Final = 4
 
 # sh: predicates that are not constraints (or are read together with a component)
@@ -295,9 +297,8 @@ class _Compiler:
                 if not isinstance(cls, URIRef):
                     raise self.refuse(shape, "a blank node sh:targetClass")
                 self.classes.add(cls)
-            marks = " ".join(f"\x00classes:{c}\x00" for c in sorted(map(str, target_classes)))
-            t = self.var()
-            parts.append(f"{{ VALUES {t} {{ {marks} }} ?this a {t} }}")
+            roots = " ".join(sorted(map(str, target_classes)))
+            parts.append(f"\x00target:{self.var()} {roots}\x00")
         nodes = list(self.sg.objects(shape, SH.targetNode))
         if nodes:
             if any(isinstance(n, BNode) for n in nodes):
@@ -611,10 +612,23 @@ class CompiledShapes:
         def classes(match: re.Match[str]) -> str:
             return " ".join(_sparql_term(c) for c in closure[URIRef(match.group(1))])
 
+        def target(match: re.Match[str]) -> str:
+            # Oxigraph joins a VALUES block of classes with every instance before it meets the
+            # focus nodes' VALUES (60 ms a check at 10^6 triples); a FILTER on the focus nodes'
+            # types takes 0.2 ms. Without focus nodes, the VALUES join is the faster plan.
+            var, *roots = match.group(1).split(" ")
+            terms = [_sparql_term(c) for c in sorted({c for root in roots for c in closure[URIRef(root)]})]
+            if focus is not None:
+                return f"{{ ?this a {var} FILTER({var} IN ({', '.join(terms)})) }}"
+            return f"{{ VALUES {var} {{ {' '.join(terms)} }} ?this a {var} }}"
+
+        queries = [
+            _CLASS_MARK.sub(classes, _TARGET_MARK.sub(target, check.query.replace(_FOCUS, focus_block)))
+            for check in self.checks
+        ]
         results: list[ShaclResult] = []
-        for check in self.checks:
-            query = _CLASS_MARK.sub(classes, check.query.replace(_FOCUS, focus_block))
-            results += _results(check, store.select(query).dicts())
+        for check, table in zip(self.checks, side_by_side(store, store.select, queries), strict=True):
+            results += _results(check, table.dicts())
         return results
 
     def _class_closure(self, store: Store) -> dict[URIRef, list[URIRef]]:
