@@ -22,6 +22,7 @@ from neuromech.reasoning import (
     load_rules,
     materialise,
     materialise_in_store,
+    strata,
     triple_key,
     unsatisfiable_classes_ntriples,
 )
@@ -84,6 +85,18 @@ def test_rules_rerun_only_for_types_of_the_classes_they_read(mini: ProjectPaths)
     hierarchy = rules["01-class-hierarchy"]  # reads ?x a ?class: any new type
     assert hierarchy.reads_any({triple_key(claim_typed)})
     assert not hierarchy.reads_any({nm + "has_condition"})
+
+
+def test_rules_run_in_strata_after_every_rule_that_feeds_them(mini: ProjectPaths) -> None:
+    rules = load_rules(mini.rules_dir)
+    order = [[rule.name for rule in stratum] for stratum in strata(rules)]
+    position = {name: i for i, stratum in enumerate(order) for name in stratum}
+    assert sorted(name for stratum in order for name in stratum) == sorted(rule.name for rule in rules)
+    # the class hierarchy and the non-null findings feed each other (types both ways)
+    assert position["01-class-hierarchy"] == position["03-non-null-findings"]
+    # the mechanism modules read the counts_for closure, which reads falls_under
+    assert position["13-falls-under-closure"] < position["07-counts-for"] < position["08-mechanism-modules"]
+    assert position["08-mechanism-modules"] < position["10-models-draw-on-modules"]
 
 
 @pytest.fixture

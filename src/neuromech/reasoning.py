@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -62,23 +62,84 @@ class Rule:
         These are the :attr:`body_predicates`, except that a type pattern with a fixed class
         (``?f a nm:Finding``) reads ``rdf:type <class>`` only.
         """
-        keys: set[str] = set()
-        for _, predicate, value in _body_triples(_algebra(self.text)["p"]):
-            if predicate == RDF.type and isinstance(value, URIRef):
-                keys.add(f"{RDF.type} {value}")
-            else:
-                keys.update(_predicate_keys(iter([predicate])))
-        return frozenset(keys)
+        return _pattern_keys(_body_triples(_algebra(self.text)["p"]))
 
-    def reads_any(self, gained: set[str]) -> bool:
+    @cached_property
+    def head_keys(self) -> frozenset[str]:
+        """The keys (:func:`triple_key`) of what the rule derives, types told apart by class."""
+        template = _algebra(self.text).get("template") or []
+        return _pattern_keys((t[0], t[1], t[2]) for t in template)
+
+    def reads_any(self, gained: Iterable[str]) -> bool:
         """Whether the rule's WHERE clause reads one of the ``gained`` keys (:func:`triple_key`).
 
         Semi-naive re-runs: a rule runs again only when something it reads has gained triples.
         """
-        keys = self.body_keys
-        if ANY_PREDICATE in keys or ANY_PREDICATE in gained:
-            return True
-        return any(key in keys or key.split(" ", 1)[0] in keys for key in gained)
+        return any(overlaps(key, read) for key in gained for read in self.body_keys)
+
+
+def overlaps(one: str, other: str) -> bool:
+    """Whether two keys (:func:`triple_key`) can name the same triple.
+
+    ``rdf:type`` (any class) overlaps ``rdf:type <class>``; ``*`` (any predicate) overlaps all.
+    """
+    if one == other or ANY_PREDICATE in (one, other):
+        return True
+    return one.split(" ", 1)[0] == other.split(" ", 1)[0] and (" " not in one or " " not in other)
+
+
+def _pattern_keys(patterns: Iterable[tuple[object, object, object]]) -> frozenset[str]:
+    keys: set[str] = set()
+    for _, predicate, value in patterns:
+        if predicate == RDF.type and isinstance(value, URIRef):
+            keys.add(f"{RDF.type} {value}")
+        else:
+            keys.update(_predicate_keys(iter([predicate])))
+    return frozenset(keys)
+
+
+def strata(rules: list[Rule]) -> list[list[Rule]]:
+    """Group ``rules`` into strata, each to be run to its fixpoint before the next.
+
+    A rule feeds another when a key it derives overlaps a key the other reads; the strata are
+    the strongly connected components of that graph, in an order where a stratum comes after
+    every stratum that feeds it (ties kept in file order). A rule that reads what a recursive
+    rule derives then runs once, on the finished closure: the mechanism-module rule (37 s a
+    run at 10^6 triples) had re-run in every round of the ``counts_for`` closure.
+    """
+    feeds = {
+        a.name: {b.name for b in rules if any(overlaps(h, r) for h in a.head_keys for r in b.body_keys)} for a in rules
+    }
+    reach = {name: _reachable(name, feeds) for name in feeds}
+    components: list[list[Rule]] = []
+    placed: set[str] = set()
+    for rule in rules:
+        if rule.name not in placed:
+            component = [r for r in rules if r.name in reach[rule.name] and rule.name in reach[r.name]] or [rule]
+            placed.update(r.name for r in component)
+            components.append(component)
+    ordered: list[list[Rule]] = []
+    waiting = list(components)
+    while waiting:  # Kahn: the first component (in file order) that nothing waiting feeds
+        names = {r.name for c in waiting for r in c}
+        for component in waiting:
+            own = {r.name for r in component}
+            if not any(b in own for a in names - own for b in feeds[a]):
+                ordered.append(component)
+                waiting.remove(component)
+                break
+    return ordered
+
+
+def _reachable(start: str, feeds: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(feeds[start])
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(feeds[name])
+    return seen
 
 
 def triple_key(triple: ox.Triple | ox.Quad) -> str:
@@ -184,7 +245,9 @@ def materialise(store: Store, rules: list[Rule], max_rounds: int = 10) -> Materi
 
 
 def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: int = 10) -> MaterialisationReport:
-    """Apply ``rules`` inside a pyoxigraph store, semi-naively, until nothing new is derived.
+    """Apply ``rules`` inside a pyoxigraph store, stratified and semi-naively, until nothing new is derived.
+
+    The rules run stratum by stratum (:func:`strata`), each stratum to its fixpoint.
 
     A rule's answers are checked against the store one by one (a quad lookup each), and after
     the first round a rule runs again only if a predicate its WHERE clause reads (for a type
@@ -201,26 +264,30 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
     native = store.native
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
     per_rule = {rule.name: 0 for rule in rules}
-    pending: dict[str, set[str] | None] = {rule.name: None for rule in rules}  # None: never ran
-    added = 0
-    for round_number in range(1, max_rounds + 1):
-        ran = False
-        for rule in rules:  # in file order: a rule sees what the rules before it derived this round
-            changed = pending[rule.name]
-            if changed is not None and not rule.reads_any(changed):
-                continue
-            ran = True
-            pending[rule.name] = set()
-            (fresh,) = _fresh_answers(native, [rule.text], inferred)
-            per_rule[rule.name] += len(fresh)
-            added += len(fresh)
-            gained = {triple_key(q) for q in fresh}
-            for waiting in pending.values():
-                if waiting is not None:
-                    waiting.update(gained)
-        if not ran:
-            return MaterialisationReport(added, round_number, per_rule)
-    raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
+    added = rounds = 0
+    for stratum in strata(rules):
+        pending: dict[str, set[str] | None] = {rule.name: None for rule in stratum}  # None: never ran
+        for round_number in range(1, max_rounds + 1):
+            ran = False
+            for rule in stratum:  # in file order: a rule sees what the rules before it derived this round
+                changed = pending[rule.name]
+                if changed is not None and not rule.reads_any(changed):
+                    continue
+                ran = True
+                pending[rule.name] = set()
+                (fresh,) = _fresh_answers(native, [rule.text], inferred)
+                per_rule[rule.name] += len(fresh)
+                added += len(fresh)
+                gained = {triple_key(q) for q in fresh}
+                for waiting in pending.values():
+                    if waiting is not None:
+                        waiting.update(gained)
+            if not ran:
+                rounds += round_number - 1
+                break
+        else:
+            raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
+    return MaterialisationReport(added, rounds + 1, per_rule)
 
 
 def _fresh_answers(
