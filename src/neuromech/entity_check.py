@@ -66,9 +66,7 @@ def ontology_layer(source: loading.SourceStore, paths: ProjectPaths) -> tuple[by
     native = source.store.native
     files = paths.ontology_files()
     data = b"".join(native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=loading.graph_iri(p)) or b"" for p in files)
-    digest = hashlib.sha256(
-        "".join(f"{p.name}\t{hashlib.sha256(p.read_bytes()).hexdigest()}\n" for p in files).encode()
-    ).hexdigest()
+    digest = hashlib.sha256("".join(f"{p.name}\t{loading.file_digest(p)}\n" for p in files).encode()).hexdigest()
     return data, digest
 
 

@@ -12,6 +12,7 @@ and line, the file describing each subject known):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,11 @@ def load_project(paths: ProjectPaths, extra_data: Iterable[Path] = ()) -> Source
 def load_shapes(paths: ProjectPaths) -> Graph:
     """Load the SHACL shapes of a project."""
     return load_files(paths.shape_files()).graph
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def graph_iri(path: Path) -> ox.NamedNode:

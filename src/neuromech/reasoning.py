@@ -13,7 +13,6 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -26,7 +25,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from neuromech.errors import InconsistentOntology
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.store import WORKERS, OxigraphStore, Store, group_start, values_block
+from neuromech.store import OxigraphStore, Store, group_start, side_by_side, values_block
 
 ANY_PREDICATE = "*"
 
@@ -252,8 +251,8 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
     A rule's answers are checked against the store one by one (a quad lookup each), and after
     the first round a rule runs again only if a predicate its WHERE clause reads (for a type
     pattern with a fixed class, that class) has gained triples since it last ran. Derived
-    triples go to the inferred graph. The rules carry no
-    in-store ``FILTER NOT EXISTS { template }``: Oxigraph evaluates ``EXISTS`` slowly once the
+    triples go to the inferred graph. The rules carry no in-store
+    ``FILTER NOT EXISTS { template }``: Oxigraph evaluates ``EXISTS`` slowly once the
     store has had quads removed (as after an edit or a cleared inferred graph). At 10^6 triples
     the filtered rules took 5.7 s on a freshly loaded store but 94 s after the inferred graph
     was cleared; unfiltered, 6.4 s and 8.3 s.
@@ -261,8 +260,6 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
     Raises:
         RuntimeError: if the rules have not reached a fixpoint after ``max_rounds``.
     """
-    native = store.native
-    inferred = ox.NamedNode(str(INFERRED_GRAPH))
     per_rule = {rule.name: 0 for rule in rules}
     added = rounds = 0
     for stratum in strata(rules):
@@ -275,7 +272,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                     continue
                 ran = True
                 pending[rule.name] = set()
-                (fresh,) = _fresh_answers(native, [rule.text], inferred)
+                (fresh,) = _fresh_answers(store, [rule.text])
                 per_rule[rule.name] += len(fresh)
                 added += len(fresh)
                 gained = {triple_key(q) for q in fresh}
@@ -291,19 +288,23 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
 
 
 def _fresh_answers(
-    native: ox.Store, queries: list[str], inferred: ox.NamedNode, keep: Callable[[ox.Triple], bool] | None = None
+    store: OxigraphStore, queries: list[str], keep: Callable[[ox.Triple], bool] | None = None
 ) -> list[set[ox.Quad]]:
     """Run the rule ``queries`` side by side; add and return, per query, the answers no graph held yet.
 
-    The queries of one round run on every core (pyoxigraph releases the GIL while it
-    evaluates) against the store as the previous round left it; an answer two rules give in
-    the same round counts for the first. ``keep`` filters the answers further.
+    The queries run on every core (:func:`~neuromech.store.side_by_side`) against the store as
+    it was before any of their answers were added; an answer two queries give counts for the
+    first. ``keep`` filters the answers further. Answers go to the inferred graph.
     """
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        answers = list(pool.map(lambda q: list(native.query(q, use_default_graph_as_union=True)), queries))  # type: ignore[arg-type]
+    native = store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+
+    def answers(query: str) -> list[ox.Triple]:
+        return list(native.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+
     seen: set[ox.Quad] = set()
     fresh_per_query: list[set[ox.Quad]] = []
-    for triples in answers:
+    for triples in side_by_side(store, answers, queries):
         fresh = {
             quad
             for t in triples
@@ -348,9 +349,8 @@ def rematerialise_around(
         # with 12k findings took 65 s each at 10^6 triples, for nothing new)
         due = [(rule, query) for rule, query in bound if gained is None or rule.reads_any(gained)]
         answers = _fresh_answers(
-            native,
+            store,
             [query for _, query in due],
-            inferred,
             keep=lambda t: isinstance(t.subject, ox.NamedNode) and t.subject.value in around,
         )
         gained = set()

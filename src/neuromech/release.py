@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -21,7 +20,7 @@ import pyoxigraph as ox
 from neuromech import export, findings_table, mappings
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import WORKERS, OxigraphStore, restrict
+from neuromech.store import OxigraphStore, restrict, side_by_side
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -32,7 +31,6 @@ class Release:
     """Serialised chunks per graph, findings rows per finding, and the mapping impact's inputs."""
 
     chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
-    rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     lines: dict[str, str] = field(default_factory=dict)
     slots: list[tuple[str, str]] = field(default_factory=list)
     above: dict[str, set[str]] = field(default_factory=dict)
@@ -60,9 +58,8 @@ class Release:
                 name, native.dump(format=export.GRAPH_FORMATS[name], from_graph=graph, prefixes=PREFIXES) or b""
             )
 
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for (key, name, _), body in zip(wanted, pool.map(dump, wanted), strict=True):
-                self.chunks.setdefault(key, {})[name] = body
+        for (key, name, _), body in zip(wanted, side_by_side(store, dump, wanted), strict=True):
+            self.chunks.setdefault(key, {})[name] = body
 
     def graph_files(self) -> dict[str, list[bytes]]:
         """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``, as byte pieces."""
@@ -77,16 +74,13 @@ class Release:
     # -- findings.tsv and mapping impact --------------------------------------------------------
 
     def refresh_findings(self, store: OxigraphStore, only: set[str] | None = None) -> None:
-        """Re-query the findings rows (all of them, or only the findings ``only`` names)."""
+        """Re-query and render the findings rows (all of them, or only the findings ``only`` names)."""
         if only is None:
-            self.rows, self.lines = {}, {}
+            self.lines = {}
         else:
             for finding in only:
-                self.rows.pop(finding, None)
                 self.lines.pop(finding, None)
-        records = findings_table.findings_records(store, only)
-        self.rows.update(records)
-        self.lines.update(export.render_findings_lines(records))
+        self.lines.update(export.render_findings_lines(findings_table.findings_records(store, only)))
 
     def findings_tsv(self) -> str:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
@@ -127,8 +121,7 @@ def _join(name: str, bodies: list[bytes]) -> list[bytes]:
         return [_TURTLE_HEADER, *bodies]
     if name.endswith(".owl"):
         return [_RDF_XML_HEAD, *bodies, _RDF_XML_END]
-    pieces = [body for body in bodies if body]
-    return [b"[", *(piece for i, body in enumerate(pieces) for piece in ((b",", body) if i else (body,))), b"]"]
+    return [b"[", b",".join(body for body in bodies if body), b"]"]
 
 
 def _strip_prefixes(chunk: bytes) -> bytes:
