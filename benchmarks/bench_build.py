@@ -38,6 +38,7 @@ from neuromech import export, loading, reasoning, validation
 from neuromech.namespaces import IAO_DEFINITION, NM, NME, NMF, NMR, PART_OF
 from neuromech.paths import ProjectPaths, project
 from neuromech.pipeline import BuildSession
+from neuromech.rules import load_rules
 from neuromech.store import RdflibStore
 
 TRIPLES_PER_FINDING = 17.5
@@ -152,7 +153,7 @@ def run_reference(root: Path, cap: float) -> dict[str, object]:
         run_step(
             steps,
             "build: materialise",
-            lambda: reasoning.materialise(store, reasoning.load_rules(paths.rules_dir)),
+            lambda: reasoning.materialise(store, load_rules(paths.rules_dir)),
             cap,
         )
         run_step(steps, "build: export", lambda: export.graph_serialisations(store.to_graph()), cap)

@@ -37,7 +37,8 @@ from synthetic import synthetic_graph
 
 from neuromech import export, loading, queries, validation
 from neuromech.paths import project
-from neuromech.reasoning import load_rules, materialise
+from neuromech.reasoning import materialise
+from neuromech.rules import load_rules
 from neuromech.store import OxigraphStore, RdflibStore, Store
 
 TRIPLES_PER_FINDING = 17.2  # measured on synthetic_graph

@@ -43,7 +43,8 @@ from synthetic import PARAMETER_VALUES, synthetic_graph
 
 from neuromech import loading, queries
 from neuromech.paths import ProjectPaths, project
-from neuromech.reasoning import load_rules, materialise
+from neuromech.reasoning import materialise
+from neuromech.rules import load_rules
 from neuromech.store import OxigraphStore, with_values
 
 TRIPLES_PER_FINDING = 15.8  # measured on synthetic_graph at 5,000 findings (findings, statements, context)

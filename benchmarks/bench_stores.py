@@ -24,7 +24,8 @@ from synthetic import synthetic_graph
 from neuromech.loading import load_files
 from neuromech.paths import project
 from neuromech.queries import StoredQuery, bind_parameters, load_catalogue
-from neuromech.reasoning import Rule, load_rules, materialise
+from neuromech.reasoning import materialise
+from neuromech.rules import Rule, load_rules
 from neuromech.store import OxigraphStore, RdflibStore, Store, Term
 
 

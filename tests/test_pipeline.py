@@ -19,13 +19,11 @@ from neuromech.pipeline import BuildResult, BuildSession
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     check_consistent_ntriples,
-    load_rules,
     materialise,
     materialise_in_store,
-    strata,
-    triple_key,
     unsatisfiable_classes_ntriples,
 )
+from neuromech.rules import load_rules, strata, triple_key
 from neuromech.store import OxigraphStore, restrict
 
 

@@ -21,8 +21,9 @@ from neuromech.loading import load_project
 from neuromech.namespaces import INFERRED_GRAPH, NME
 from neuromech.paths import ProjectPaths
 from neuromech.queries import normalised_rows, read_expectation
-from neuromech.reasoning import load_rules, materialise
+from neuromech.reasoning import materialise
 from neuromech.remote_store import ASSERTED_GRAPH, EndpointUnavailable, RemoteStore
+from neuromech.rules import load_rules
 from neuromech.store import OxigraphStore, RdflibStore, Store
 
 from .conftest import MINI_DATA, ROOT

@@ -13,6 +13,7 @@ from neuromech.errors import NeuroMechError, UsageError
 from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildResult, BuildSession
 from neuromech.resolve import Resolver
+from neuromech.rules import load_rules
 from neuromech.store import RdflibStore, ResultTable, Store
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def open_graph(paths: ProjectPaths, store: str = "oxigraph") -> KnowledgeGraph:
     else:
         source = loading.load_project(paths)
         embedded = RdflibStore.from_graph(source.graph)
-    report = reasoning.materialise(embedded, reasoning.load_rules(paths.rules_dir))
+    report = reasoning.materialise(embedded, load_rules(paths.rules_dir))
     return KnowledgeGraph(paths, source, embedded, catalogue, report)
 
 

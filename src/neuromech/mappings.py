@@ -325,24 +325,35 @@ def mapping_impact(store: Store, mapping_set: MappingSet) -> list[Impact]:
 def impacts_from_slots(
     slots: list[tuple[str, str]], above: dict[str, set[str]], mapping_set: MappingSet
 ) -> list[Impact]:
-    """One Impact per mapping from :func:`finding_slots` and :func:`falls_under`."""
+    """One Impact per mapping from :func:`finding_slots` and :func:`falls_under`.
+
+    Each finding's CURIE, each entity's mapped ancestors and each finding's place in the natural
+    order are worked out once: per slot and per mapping they had cost 11 s at 10^6 triples
+    (57k findings, mappings of entities with 30k findings under them).
+    """
     mapped = {row.subject_id for row in mapping_set.rows}
+    findings: dict[str, str] = {}
+    mapped_above: dict[str, list[str]] = {}
     direct: dict[str, set[str]] = {}
     inherited: dict[str, set[str]] = {}
     for finding, entity in slots:
+        finding_id = findings.get(finding) or findings.setdefault(finding, curie(finding))
         if (key := curie(entity)) in mapped:
-            direct.setdefault(key, set()).add(curie(finding))
-        for ancestor in above.get(entity, ()):
-            if (key := curie(ancestor)) in mapped:
-                inherited.setdefault(key, set()).add(curie(finding))
+            direct.setdefault(key, set()).add(finding_id)
+        ancestors = mapped_above.get(entity)
+        if ancestors is None:
+            ancestors = mapped_above[entity] = [k for a in above.get(entity, ()) if (k := curie(a)) in mapped]
+        for key in ancestors:
+            inherited.setdefault(key, set()).add(finding_id)
+    rank = {finding_id: n for n, finding_id in enumerate(sorted(set(findings.values()), key=_natural))}
     impacts = []
     for row in sorted(mapping_set.rows, key=MappingRow.sort_key):
         own = direct.get(row.subject_id, set())
         impacts.append(
             Impact(
                 row,
-                tuple(sorted(own, key=_natural)),
-                tuple(sorted(inherited.get(row.subject_id, set()) - own, key=_natural)),
+                tuple(sorted(own, key=rank.__getitem__)),
+                tuple(sorted(inherited.get(row.subject_id, set()) - own, key=rank.__getitem__)),
             )
         )
     return impacts

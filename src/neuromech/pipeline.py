@@ -38,6 +38,7 @@ from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.release import Release
+from neuromech.rules import load_rules
 from neuromech.store import OxigraphStore
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class BuildSession:
             started = say("materialise derived edges")
             if hermit is not None:
                 hermit.inputs_read.wait()  # HermiT's input is read off the store before the rules write to it
-            materialised = reasoning.materialise(source.store, reasoning.load_rules(self.paths.rules_dir))
+            materialised = reasoning.materialise(source.store, load_rules(self.paths.rules_dir))
             timings["materialise"] = time.perf_counter() - started
 
             self.source = source
@@ -174,7 +175,7 @@ class BuildSession:
             if not report.conforms:
                 raise ValidationFailed(report.render())
 
-            rules = reasoning.load_rules(self.paths.rules_dir)
+            rules = load_rules(self.paths.rules_dir)
             if delta.entity_layer_changed:
                 say("reason (HermiT: the entity layer changed; in the background)")
                 hermit = self._start_hermit(source)

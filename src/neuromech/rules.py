@@ -1,0 +1,408 @@
+"""SPARQL CONSTRUCT rules: what each reads and derives, in which order they run, and their semi-naive re-runs.
+
+A :class:`Rule` is one file of ``ontology/rules/``. Its parsed algebra (rdflib's parser) tells
+which triples it reads and derives, keyed by :func:`triple_key`; :func:`strata` orders the
+rules so that each runs to its fixpoint before the rules it feeds; and
+:meth:`Rule.delta_queries` gives, after the first run, the queries that find only the answers
+that use a triple derived since (semi-naive evaluation), so that a closure's later rounds join
+the few new edges with the relation instead of the whole relation with itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import RDF, URIRef, Variable
+from rdflib.paths import MulPath, SequencePath
+from rdflib.paths import Path as PropertyPath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from neuromech.store import sparql_braces
+
+ANY_PREDICATE = "*"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named SPARQL CONSTRUCT rule."""
+
+    name: str
+    text: str
+
+    @cached_property
+    def head_predicates(self) -> frozenset[str]:
+        """The predicates the rule derives (``*`` for a variable predicate)."""
+        template = _algebra(self.text).get("template") or []
+        return frozenset(_predicate_keys(triple[1] for triple in template))
+
+    @cached_property
+    def head_subjects(self) -> tuple[str, ...]:
+        """The variables in subject position of the rule's template."""
+        template = _algebra(self.text).get("template") or []
+        return tuple(sorted({str(t[0]) for t in template if isinstance(t[0], Variable)}))
+
+    @cached_property
+    def body_predicates(self) -> frozenset[str]:
+        """The predicates the rule's WHERE clause reads (``*`` for a variable predicate)."""
+        return frozenset(_predicate_keys(_body_predicates(_algebra(self.text)["p"])))
+
+    @cached_property
+    def body_keys(self) -> frozenset[str]:
+        """The keys (:func:`triple_key`) of what the WHERE clause reads.
+
+        These are the :attr:`body_predicates`, except that a type pattern with a fixed class
+        (``?f a nm:Finding``) reads ``rdf:type <class>`` only.
+        """
+        return _pattern_keys(_body_triples(_algebra(self.text)["p"]))
+
+    @cached_property
+    def head_keys(self) -> frozenset[str]:
+        """The keys (:func:`triple_key`) of what the rule derives, types told apart by class."""
+        template = _algebra(self.text).get("template") or []
+        return _pattern_keys((t[0], t[1], t[2]) for t in template)
+
+    def reads_any(self, gained: Iterable[str]) -> bool:
+        """Whether the rule's WHERE clause reads one of the ``gained`` keys (:func:`triple_key`).
+
+        Semi-naive re-runs: a rule runs again only when something it reads has gained triples.
+        """
+        return any(overlaps(key, read) for key in gained for read in self.body_keys)
+
+    @cached_property
+    def transitive_predicate(self) -> tuple[str, bool] | None:
+        """Return ``(P, reflexive)`` when the rule says only that the predicate P is transitive.
+
+        The rule must be ``CONSTRUCT { ?x P ?z } WHERE { ?x P ?y . ?y P ?z }`` or ``WHERE {
+        ?x P/P+ ?z }``, optionally with ``FILTER(?x != ?z)``; ``reflexive`` is False with that
+        filter (no ``?x P ?x`` is derived from a cycle). The in-store engine computes such a
+        rule's answers as the closure of P in Python: Oxigraph took 9.5 s for one round of the
+        ``falls_under`` self-join at 10^6 triples and 140 s for ``P/P+``.
+        """
+        algebra = _algebra(self.text)
+        template = algebra.get("template") or []
+        where = algebra["p"]
+        if where.name == "Project":
+            where = where["p"]
+        reflexive = True
+        if where.name == "Filter" and _is_inequality(where["expr"], template):
+            where, reflexive = where["p"], False
+        if where.name != "BGP" or len(template) != 1 or not isinstance(template[0][1], URIRef):
+            return None
+        x, predicate, z = template[0]
+        triples = [tuple(t) for t in where.get("triples") or []]
+        y = next((t[2] for t in triples if t[0] == x), None)
+        chained = [(x, predicate, y), (y, predicate, z)]
+        as_path = [(x, SequencePath(predicate, MulPath(predicate, "+")), z)]
+        if not (isinstance(x, Variable) and isinstance(z, Variable) and x != z):
+            return None
+        if triples == as_path or (isinstance(y, Variable) and y not in (x, z) and sorted(triples) == sorted(chained)):
+            return str(predicate), reflexive
+        return None
+
+    def delta_queries(self, changed: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
+        """Return queries whose answers include every answer of the rule that uses a ``changed`` triple.
+
+        Semi-naive evaluation: once the rule has run, an answer it has not given yet must match
+        one of its triple patterns to a triple added since. For each pattern that can read a
+        changed triple there is one query: the rule with a ``VALUES`` block, opening its WHERE
+        group, that binds the pattern's variables to the changed triples it matches. Each
+        answer of such a query is an answer of the rule (a ``VALUES`` join only restricts), and
+        together they give every answer that uses a changed triple.
+
+        Returns None when the rule must run whole: a changed triple can be read by a property
+        path, a variable predicate, a pattern under UNION, OPTIONAL, MINUS, GRAPH, a sub-select
+        or a FILTER (EXISTS); more than :data:`DELTA_ROWS_LIMIT` changed triples match a
+        pattern; a changed triple holds a blank node (``VALUES`` cannot name one); or a bound
+        variable is one of the template's that some solution may leave unbound (the ``VALUES``
+        row would put a value the rule never derived into the template). Returns an empty list
+        when no pattern can read a changed triple.
+        """
+        by_predicate: dict[str, list[ox.Triple | ox.Quad]] = {}
+        for triple in changed:
+            by_predicate.setdefault(triple.predicate.value, []).append(triple)
+        keys = {key for p, triples in by_predicate.items() for key in _keys_of(p, triples)}
+        where = _algebra(self.text)["p"]
+        template = _algebra(self.text).get("template") or []
+        exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(where)
+        queries: list[str] = []
+        for pattern, bindable in _readings(where, bindable=True):
+            if not any(overlaps(key, read) for key in keys for read in _pattern_keys([pattern])):
+                continue
+            variables = list(dict.fromkeys(t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)))
+            if not bindable or not isinstance(pattern[1], URIRef) or not variables or exposed & set(variables):
+                return None
+            rows = _delta_rows(pattern, variables, by_predicate.get(str(pattern[1]), []))
+            if rows is None or len(rows) > DELTA_ROWS_LIMIT:
+                return None
+            if rows:
+                queries.append(_with_values(self.text, variables, rows))
+        return queries
+
+
+def overlaps(one: str, other: str) -> bool:
+    """Whether two keys (:func:`triple_key`) can name the same triple.
+
+    ``rdf:type`` (any class) overlaps ``rdf:type <class>``; ``*`` (any predicate) overlaps all.
+    """
+    if one == other or ANY_PREDICATE in (one, other):
+        return True
+    return one.split(" ", 1)[0] == other.split(" ", 1)[0] and (" " not in one or " " not in other)
+
+
+def _pattern_keys(patterns: Iterable[tuple[object, object, object]]) -> frozenset[str]:
+    keys: set[str] = set()
+    for _, predicate, value in patterns:
+        if predicate == RDF.type and isinstance(value, URIRef):
+            keys.add(f"{RDF.type} {value}")
+        else:
+            keys.update(_predicate_keys(iter([predicate])))
+    return frozenset(keys)
+
+
+def strata(rules: list[Rule]) -> list[list[Rule]]:
+    """Group ``rules`` into strata, each to be run to its fixpoint before the next.
+
+    A rule feeds another when a key it derives overlaps a key the other reads; the strata are
+    the strongly connected components of that graph, in an order where a stratum comes after
+    every stratum that feeds it (ties kept in file order). A rule that reads what a recursive
+    rule derives then runs once, on the finished closure: the mechanism-module rule (37 s a
+    run at 10^6 triples) had re-run in every round of the ``counts_for`` closure.
+    """
+    feeds = {
+        a.name: {b.name for b in rules if any(overlaps(h, r) for h in a.head_keys for r in b.body_keys)} for a in rules
+    }
+    reach = {name: _reachable(name, feeds) for name in feeds}
+    components: list[list[Rule]] = []
+    placed: set[str] = set()
+    for rule in rules:
+        if rule.name not in placed:
+            component = [r for r in rules if r.name in reach[rule.name] and rule.name in reach[r.name]] or [rule]
+            placed.update(r.name for r in component)
+            components.append(component)
+    ordered: list[list[Rule]] = []
+    waiting = list(components)
+    while waiting:  # Kahn: the first component (in file order) that nothing waiting feeds
+        names = {r.name for c in waiting for r in c}
+        for component in waiting:
+            own = {r.name for r in component}
+            if not any(b in own for a in names - own for b in feeds[a]):
+                ordered.append(component)
+                waiting.remove(component)
+                break
+    return ordered
+
+
+def _reachable(start: str, feeds: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(feeds[start])
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(feeds[name])
+    return seen
+
+
+def triple_key(triple: ox.Triple | ox.Quad) -> str:
+    """Return what a derived triple changes for :meth:`Rule.reads_any`: its predicate, and the class of a type.
+
+    Types are told apart by class: the class hierarchy rule gives most nodes new types, and
+    with predicates alone every rule reading ``?f a nm:Finding`` re-ran for nothing (3.5 s at
+    10^6 triples).
+    """
+    predicate = triple.predicate.value
+    if predicate == _RDF_TYPE and isinstance(triple.object, ox.NamedNode):
+        return f"{predicate} {triple.object.value}"
+    return predicate
+
+
+_RDF_TYPE = str(RDF.type)
+
+
+@lru_cache(maxsize=256)
+def _algebra(text: str) -> CompValue:
+    """Parse a rule once (rdflib's SPARQL parser takes ~50 ms a rule)."""
+    return prepareQuery(text).algebra
+
+
+def _predicate_keys(predicates: Iterator[object]) -> Iterator[str]:
+    for predicate in predicates:
+        if isinstance(predicate, URIRef):
+            yield str(predicate)
+        elif isinstance(predicate, PropertyPath):
+            yield from _path_iris(predicate)
+        else:
+            yield ANY_PREDICATE
+
+
+def _path_iris(path: object) -> Iterator[str]:
+    if isinstance(path, URIRef):
+        yield str(path)
+        return
+    for attribute in ("args", "path"):
+        value = getattr(path, attribute, None)
+        for part in value if isinstance(value, list) else [value] if value is not None else []:
+            yield from _path_iris(part)
+    if isinstance(path, PropertyPath) and not any(hasattr(path, a) for a in ("args", "path")):
+        yield ANY_PREDICATE
+
+
+def _body_predicates(node: object) -> Iterator[object]:
+    """Every predicate of every triple pattern in an rdflib SPARQL algebra tree."""
+    return (predicate for _, predicate, _ in _body_triples(node))
+
+
+def _body_triples(node: object) -> Iterator[tuple[object, object, object]]:
+    """Every triple pattern in an rdflib SPARQL algebra tree."""
+    if isinstance(node, CompValue):
+        triples = node.get("triples")
+        for triple in triples if isinstance(triples, list) else []:
+            if isinstance(triple, tuple | list) and len(triple) == 3:
+                yield triple[0], triple[1], triple[2]
+        for value in node.values():
+            yield from _body_triples(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            if isinstance(value, CompValue | list):
+                yield from _body_triples(value)
+
+
+def load_rules(rules_dir: Path) -> list[Rule]:
+    """Read the rules of ``rules_dir`` in file-name order."""
+    return [Rule(p.stem, p.read_text(encoding="utf-8")) for p in sorted(rules_dir.glob("*.rq"))]
+
+
+def _is_inequality(expression: object, template: list[tuple[object, object, object]]) -> bool:
+    """Whether ``expression`` is ``?x != ?z`` (either way round) for the template ``?x P ?z``."""
+    if not isinstance(expression, CompValue) or expression.name != "RelationalExpression" or len(template) != 1:
+        return False
+    ends = {template[0][0], template[0][2]}
+    return expression.get("op") == "!=" and {expression.get("expr"), expression.get("other")} == ends
+
+
+# -- semi-naive re-runs (Rule.delta_queries) ---------------------------------------------------
+
+# beyond this many bound rows a restricted run costs what the whole rule costs: at 10^6 triples
+# the class-hierarchy rule took 1.0 s restricted to 148k new types and 0.8 s whole
+DELTA_ROWS_LIMIT = 20_000
+
+
+def _keys_of(predicate: str, triples: list[ox.Triple | ox.Quad]) -> set[str]:
+    """Return the keys (:func:`triple_key`) of ``triples``, all with the given predicate."""
+    return {triple_key(t) for t in triples} if predicate == _RDF_TYPE else {predicate}
+
+
+# algebra nodes whose triple patterns a VALUES block opening the WHERE group can restrict, and
+# the children that keep that property; everything else (OPTIONAL's right side, MINUS, GRAPH,
+# sub-selects, aggregates, the expressions of FILTER and BIND) makes its patterns unbindable.
+# So does UNION: the block would restrict the other branches too, which then re-derive what
+# they hold for every bound row (at 10^6 triples a restricted round of the two-branch
+# falls_under rule ran longer than the whole rule).
+_TRANSPARENT = {
+    "BGP": (),
+    "Join": ("p1", "p2"),
+    "Filter": ("p",),
+    "Extend": ("p",),
+    "LeftJoin": ("p1",),
+}
+
+
+def _readings(node: object, bindable: bool, top: bool = True) -> Iterator[tuple[tuple[object, object, object], bool]]:
+    """Yield every triple pattern under ``node``, with whether :meth:`Rule.delta_queries` may bind it."""
+    if isinstance(node, CompValue):
+        if bindable and node.name == "BGP":
+            for triple in node.get("triples") or []:
+                yield (triple[0], triple[1], triple[2]), True
+            return
+        # the query's own projection is transparent; a nested one is a sub-select
+        keep = ("p",) if top and node.name in {"Project", "Distinct", "Reduced"} else _TRANSPARENT.get(node.name, ())
+        if node.name == "BGP":
+            for triple in node.get("triples") or []:
+                yield (triple[0], triple[1], triple[2]), False
+        for key, value in node.items():
+            yield from _readings(value, bindable and key in keep, top and key in keep)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            if isinstance(value, CompValue | list):
+                yield from _readings(value, False, False)
+
+
+# the children whose solutions every solution of a node extends (Union: either child's)
+_EXTENDS = {
+    "Join": ("p1", "p2"),
+    "LeftJoin": ("p1",),
+    "Minus": ("p1",),
+    **dict.fromkeys(("Filter", "Extend", "ToMultiSet", "Distinct", "Reduced", "OrderBy", "Slice", "Graph"), ("p",)),
+    "Project": ("p",),
+}
+
+
+def _certain(node: object) -> frozenset[Variable]:
+    """Return the variables every solution of the algebra ``node`` binds (a safe under-estimate)."""
+    if not isinstance(node, CompValue):
+        return frozenset()
+    if node.name == "BGP":
+        return frozenset(t for triple in node.get("triples") or [] for t in triple if isinstance(t, Variable))
+    if node.name == "Union":
+        return _certain(node["p1"]) & _certain(node["p2"])
+    found = frozenset[Variable]().union(*(_certain(node[key]) for key in _EXTENDS.get(node.name, ())))
+    return found & frozenset(node.get("PV") or []) if node.name == "Project" else found
+
+
+def _delta_rows(
+    pattern: tuple[object, object, object], variables: list[Variable], changed: list[ox.Triple | ox.Quad]
+) -> set[tuple[str, ...]] | None:
+    """Return the values ``changed`` triples that match ``pattern`` give its ``variables`` (None: a blank node)."""
+    subject, predicate, value = pattern
+    rows: set[tuple[str, ...]] = set()
+    for triple in changed:
+        if triple.predicate.value != str(predicate):
+            continue
+        bound: dict[Variable, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+        matches = True
+        for term, actual in ((subject, triple.subject), (value, triple.object)):
+            if isinstance(term, Variable):
+                matches &= bound.setdefault(term, actual) == actual  # type: ignore[arg-type]
+            elif isinstance(term, URIRef):
+                matches &= isinstance(actual, ox.NamedNode) and actual.value == str(term)
+            # a blank node or literal of the pattern matches anything here: more rows, same answers
+        if not matches:
+            continue
+        if any(isinstance(bound[v], ox.BlankNode | ox.Triple) for v in variables):
+            return None
+        rows.add(tuple(str(bound[v]) for v in variables))
+    return rows
+
+
+def _with_values(text: str, variables: list[Variable], rows: set[tuple[str, ...]]) -> str:
+    """Return the rule ``text`` with ``VALUES (?v ...) { (...) ... }`` opening its WHERE group."""
+    heading = " ".join(f"?{v}" for v in variables)
+    body = " ".join(f"({' '.join(row)})" for row in sorted(rows))
+    inside = where_group_start(text)
+    return f"{text[:inside]}\n  VALUES ({heading}) {{ {body} }}\n{text[inside:]}"
+
+
+def where_group_start(text: str) -> int:
+    """Return the index just inside the WHERE group of a CONSTRUCT rule: its last top-level group.
+
+    Braces in comments, strings and IRIs do not count (a comment may say "WHERE").
+
+    Raises:
+        ValueError: the text has no group.
+    """
+    depth, start = 0, -1
+    for index, char in sparql_braces(text):
+        if char == "{":
+            if depth == 0:
+                start = index + 1
+            depth += 1
+        else:
+            depth -= 1
+    if start < 0:
+        raise ValueError("the rule has no WHERE group")
+    return start
