@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -115,8 +116,13 @@ _LISTS = {
 }
 
 
-def _cell(value: object, as_curie: bool, separators: tuple[str, str] | None) -> str:
-    """Format one cell: CURIEs for IRIs, list parts sorted, no tabs or newlines."""
+@lru_cache(maxsize=1 << 16)
+def _cell(value: str | None, as_curie: bool, separators: tuple[str, str] | None) -> str:
+    """Format one cell: CURIEs for IRIs, list parts sorted, no tabs or newlines.
+
+    Cached: most cells repeat (a condition's IDs and label, an entity's, a measure's), and at
+    10^6 triples the 971k cells of ``findings.tsv`` took 3.6 s to format one by one.
+    """
     if value is None:
         return ""
     text = " ".join(str(value).split())
@@ -127,10 +133,15 @@ def _cell(value: object, as_curie: bool, separators: tuple[str, str] | None) -> 
     return text
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def record_from_values(values: Mapping[str, object]) -> dict[str, str]:
     """Turn one row of ``queries/findings.rq`` (values by variable) into a ``findings.tsv`` record."""
     return {
-        column: _cell(values.get(var), curie, _LISTS.get(column)) for column, (var, curie) in _COLUMN_SOURCES.items()
+        column: _cell(_text(values.get(var)), curie, _LISTS.get(column))
+        for column, (var, curie) in _COLUMN_SOURCES.items()
     }
 
 
