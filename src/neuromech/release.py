@@ -87,14 +87,19 @@ class Release:
         return export.findings_tsv_header() + "".join(self.lines[key] for key in sorted(self.lines))
 
     def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
-        """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy."""
+        """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy.
+
+        With ``only`` (an edit to claims alone) the hierarchy is kept: ``nm:falls_under`` is
+        derived from entities and mappings, never from claims (0.9 s at 10^6 triples).
+        """
         if only is None:
             self.slots = mappings.finding_slots(store)
         else:
             self.slots = [row for row in self.slots if row[0] not in only]
             if only:
                 self.slots += mappings.finding_slots(store, restrict(mappings.FINDING_SLOTS_QUERY, "finding", only))
-        self.above = mappings.falls_under(store)
+        if only is None or not self.above:
+            self.above = mappings.falls_under(store)
 
     def impact_tsv(self, mapping_set: MappingSet) -> str:
         """Return ``mapping-impact.tsv`` for ``mapping_set``."""
