@@ -11,9 +11,10 @@ from rdflib import URIRef
 from neuromech.build import KnowledgeGraph
 from neuromech.errors import SourceSyntaxError
 from neuromech.loading import parse_turtle
+from neuromech.mapping_impact import ImpactIndex, falls_under, finding_slots, mapping_impact
 from neuromech.mapping_set import PREDICATE_IRIS, parse_sssom, read_mapping_set, render_sssom
-from neuromech.mappings import import_skos, mapping_impact
-from neuromech.namespaces import NME, OBO, SKOS
+from neuromech.mappings import import_skos
+from neuromech.namespaces import NME, NMF, OBO, SKOS
 from neuromech.paths import ProjectPaths
 
 from .conftest import ROOT
@@ -182,3 +183,29 @@ def test_mapping_impact_lists_the_findings_that_depend_on_a_mapping(real_kg: Kno
     # findings on the dACC and sgACC depend on the ACC's mapping through the hierarchy
     assert acc.inherited
     assert not set(acc.inherited) & set(acc.direct)
+
+
+def test_impact_index_refiles_an_edited_finding_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
+    mapping_set = read_mapping_set(MAPPINGS)
+    above = falls_under(real_kg.store)
+    slots = finding_slots(real_kg.store)
+    index = ImpactIndex(mapping_set, above)
+    index.file(slots)
+    before = {(i.row.subject_id, i.row.object_id): i for i in index.impacts()}
+    finding = str(NMF["nssi-0007"])
+    assert "nmf:nssi-0007" in before[("nme:amygdala", "UBERON:0001876")].direct
+    # the curator moves the finding from the amygdala to the dorsal ACC, and deletes another
+    dacc = str(NME["dorsal-anterior-cingulate-cortex"])
+    edited = {**slots, finding: [e for e in slots[finding] if e != str(NME.amygdala)] + [dacc]}
+    gone = str(NMF["nssi-0008"])
+    del edited[gone]
+    index.file({finding: edited[finding]})
+    index.drop([gone])
+    fresh = ImpactIndex(mapping_set, above)
+    fresh.file(edited)
+    after = index.impacts()
+    assert after == fresh.impacts()
+    by_pair = {(i.row.subject_id, i.row.object_id): i for i in after}
+    assert "nmf:nssi-0007" not in by_pair[("nme:amygdala", "UBERON:0001876")].direct
+    assert "nmf:nssi-0007" in by_pair[("nme:anterior-cingulate-cortex", "UBERON:0009835")].inherited
+    assert all("nmf:nssi-0008" not in i.direct + i.inherited for i in after)

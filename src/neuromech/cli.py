@@ -18,6 +18,7 @@ from neuromech import (
     federation,
     imports,
     linkcheck,
+    mapping_impact,
     mappings,
     publish,
     queries,
@@ -376,8 +377,9 @@ def _cmd_mappings_export(args: argparse.Namespace, paths: ProjectPaths) -> int:
 
 
 def _cmd_mappings_impact(args: argparse.Namespace, paths: ProjectPaths) -> int:
-    impacts = mappings.mapping_impact(open_graph(paths).store, read_mapping_set(paths.mappings_file))
-    print(render_rows(list(mappings.IMPACT_COLUMNS), mappings.impact_rows(impacts), args.format, max_width=60))
+    impacts = mapping_impact.mapping_impact(open_graph(paths).store, read_mapping_set(paths.mappings_file))
+    rows = mapping_impact.impact_rows(impacts)
+    print(render_rows(list(mapping_impact.IMPACT_COLUMNS), rows, args.format, max_width=60))
     return 0
 
 

@@ -37,9 +37,7 @@ from neuromech.mapping_set import (
     write_mapping_set,
 )
 from neuromech.namespaces import SKOS
-from neuromech.namespaces import compress as curie
 from neuromech.paths import ProjectPaths
-from neuromech.store import Store
 
 _MAPPING_WORDS = re.compile(
     r"\b(mapped|mapping|match|broader|narrower|nearest|closest|closer|equivalent|parent)\b", re.IGNORECASE
@@ -275,125 +273,6 @@ def derive_allen_mappings(paths: ProjectPaths, external_dir: Path | None = None,
     if result.added and not dry_run:
         write_mapping_set(mapping_set, paths.mappings_file)
     return result
-
-
-# Each finding's slot fillers, and what each entity falls under (materialised part-of and
-# subtype-of, nm: entities only). The impact joins the two in Python: as one SPARQL join it
-# produced a row per finding and ancestor, 30 s on a 10^6-triple project.
-FINDING_SLOTS_QUERY = """
-PREFIX nm: <https://w3id.org/neuromech/>
-SELECT ?finding ?entity WHERE {
-  ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?entity . ?finding a nm:Finding .
-}
-"""
-
-FALLS_UNDER_QUERY = """
-PREFIX nm: <https://w3id.org/neuromech/>
-SELECT ?part ?entity WHERE {
-  ?part nm:falls_under ?entity . FILTER(STRSTARTS(STR(?entity), "https://w3id.org/neuromech/entity/"))
-}
-"""
-
-
-@dataclass(frozen=True)
-class Impact:
-    """The findings that depend on one mapping: about its subject, or about a part or subtype of it."""
-
-    row: MappingRow
-    direct: tuple[str, ...]
-    inherited: tuple[str, ...]
-
-
-def finding_slots(store: Store, query: str = FINDING_SLOTS_QUERY) -> list[tuple[str, str]]:
-    """Return ``(finding IRI, entity IRI)`` for each condition, measured and partner entity of a finding."""
-    return [(str(f), str(e)) for f, e in store.select_values(query)]
-
-
-def falls_under(store: Store) -> dict[str, set[str]]:
-    """Return entity IRI -> the nm: entities it is a part or subtype of (``nm:falls_under``)."""
-    above: dict[str, set[str]] = {}
-    for part, entity in store.select_values(FALLS_UNDER_QUERY):
-        above.setdefault(str(part), set()).add(str(entity))
-    return above
-
-
-def mapping_impact(store: Store, mapping_set: MappingSet) -> list[Impact]:
-    """For each mapping, the findings whose condition or entity is the mapped entity (or a part/subtype of it)."""
-    return impacts_from_slots(finding_slots(store), falls_under(store), mapping_set)
-
-
-def impacts_from_slots(
-    slots: list[tuple[str, str]], above: dict[str, set[str]], mapping_set: MappingSet
-) -> list[Impact]:
-    """One Impact per mapping from :func:`finding_slots` and :func:`falls_under`.
-
-    Each finding's CURIE, each entity's mapped ancestors and each finding's place in the natural
-    order are worked out once: per slot and per mapping they had cost 11 s at 10^6 triples
-    (57k findings, mappings of entities with 30k findings under them).
-    """
-    mapped = {row.subject_id for row in mapping_set.rows}
-    findings: dict[str, str] = {}
-    mapped_above: dict[str, list[str]] = {}
-    direct: dict[str, set[str]] = {}
-    inherited: dict[str, set[str]] = {}
-    for finding, entity in slots:
-        finding_id = findings.get(finding) or findings.setdefault(finding, curie(finding))
-        if (key := curie(entity)) in mapped:
-            direct.setdefault(key, set()).add(finding_id)
-        ancestors = mapped_above.get(entity)
-        if ancestors is None:
-            ancestors = mapped_above[entity] = [k for a in above.get(entity, ()) if (k := curie(a)) in mapped]
-        for key in ancestors:
-            inherited.setdefault(key, set()).add(finding_id)
-    rank = {finding_id: n for n, finding_id in enumerate(sorted(set(findings.values()), key=_natural))}
-    impacts = []
-    for row in sorted(mapping_set.rows, key=MappingRow.sort_key):
-        own = direct.get(row.subject_id, set())
-        impacts.append(
-            Impact(
-                row,
-                tuple(sorted(own, key=rank.__getitem__)),
-                tuple(sorted(inherited.get(row.subject_id, set()) - own, key=rank.__getitem__)),
-            )
-        )
-    return impacts
-
-
-def _natural(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-IMPACT_COLUMNS = (
-    "subject_id",
-    "predicate",
-    "object_id",
-    "object_label",
-    "direct_findings",
-    "inherited_findings",
-    "findings",
-)
-
-
-def impact_rows(impacts: list[Impact]) -> list[list[str]]:
-    """Table rows of :func:`mapping_impact` (findings ``|``-separated), columns :data:`IMPACT_COLUMNS`."""
-    return [
-        [
-            i.row.subject_id,
-            ("NOT " if i.row.negative else "") + i.row.predicate_id,
-            i.row.object_id,
-            i.row.object_label,
-            str(len(i.direct)),
-            str(len(i.inherited)),
-            "|".join(i.direct + i.inherited),
-        ]
-        for i in impacts
-    ]
-
-
-def impact_tsv(impacts: list[Impact]) -> str:
-    """``mapping-impact.tsv``: one row per mapping with the findings that depend on it."""
-    lines = ["\t".join(IMPACT_COLUMNS)] + ["\t".join(cells) for cells in impact_rows(impacts)]
-    return "\n".join(lines) + "\n"
 
 
 def export_project_mappings(paths: ProjectPaths, out: Path | None = None) -> list[Path]:

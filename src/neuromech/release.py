@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from neuromech import export, findings_table, mappings
+from neuromech import export, findings_table, mapping_impact
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
 from neuromech.store import OxigraphStore, restrict, side_by_side
@@ -32,8 +32,9 @@ class Release:
 
     chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
     lines: dict[str, str] = field(default_factory=dict)
-    slots: list[tuple[str, str]] = field(default_factory=list)
+    slots: dict[str, list[str]] = field(default_factory=dict)
     above: dict[str, set[str]] = field(default_factory=dict)
+    impact: mapping_impact.ImpactIndex | None = None
 
     # -- graph files ----------------------------------------------------------------------------
 
@@ -90,20 +91,31 @@ class Release:
         """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy.
 
         With ``only`` (an edit to claims alone) the hierarchy is kept: ``nm:falls_under`` is
-        derived from entities and mappings, never from claims (0.9 s at 10^6 triples).
+        derived from entities and mappings, never from claims (0.9 s at 10^6 triples); the
+        impact index then re-files only those findings.
         """
-        if only is None:
-            self.slots = mappings.finding_slots(store)
-        else:
-            self.slots = [row for row in self.slots if row[0] not in only]
-            if only:
-                self.slots += mappings.finding_slots(store, restrict(mappings.FINDING_SLOTS_QUERY, "finding", only))
-        if only is None or not self.above:
-            self.above = mappings.falls_under(store)
+        if only is None or self.impact is None:
+            self.slots = mapping_impact.finding_slots(store)
+            self.above = mapping_impact.falls_under(store)
+            self.impact = None
+            return
+        for finding in only:
+            self.slots.pop(finding, None)
+        fresh = (
+            mapping_impact.finding_slots(store, restrict(mapping_impact.FINDING_SLOTS_QUERY, "finding", only))
+            if only
+            else {}
+        )
+        self.slots.update(fresh)
+        self.impact.drop(only)
+        self.impact.file(fresh)
 
     def impact_tsv(self, mapping_set: MappingSet) -> str:
-        """Return ``mapping-impact.tsv`` for ``mapping_set``."""
-        return mappings.impact_tsv(mappings.impacts_from_slots(self.slots, self.above, mapping_set))
+        """Return ``mapping-impact.tsv`` for ``mapping_set`` (the index is rebuilt when the set changed)."""
+        if self.impact is None or not self.impact.matches(mapping_set, self.above):
+            self.impact = mapping_impact.ImpactIndex(mapping_set, self.above)
+            self.impact.file(self.slots)
+        return mapping_impact.impact_tsv(self.impact.impacts())
 
 
 _TURTLE_HEADER = "".join(f"@prefix {k}: <{v}> .\n" for k, v in PREFIXES.items()).encode()

@@ -1,0 +1,186 @@
+"""Mapping impact: for each mapping of the SSSOM set, the findings that depend on it.
+
+A finding depends on a mapping when its condition, measured entity or partner entity is the
+mapping's subject (``direct``), or a part or subtype of it (``inherited``: ``nm:falls_under``).
+A curator about to change a mapping sees which claims it carries; ``mapping-impact.tsv`` in a
+release lists them.
+
+:class:`ImpactIndex` keeps the impact per finding, so that a rebuild after an edit to a few
+claims re-files those findings and re-sorts only the mappings they touch (at 10^6 triples the
+whole impact took 2 s, an edit's update takes milliseconds).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from neuromech.mapping_set import MappingRow, MappingSet
+from neuromech.namespaces import compress as curie
+from neuromech.store import Store
+
+# Each finding's slot fillers, and what each entity falls under (materialised part-of and
+# subtype-of, nm: entities only). The impact joins the two in Python: as one SPARQL join it
+# produced a row per finding and ancestor, 30 s on a 10^6-triple project.
+FINDING_SLOTS_QUERY = """
+PREFIX nm: <https://w3id.org/neuromech/>
+SELECT ?finding ?entity WHERE {
+  ?finding nm:has_condition|nm:has_measured_entity|nm:has_partner_entity ?entity . ?finding a nm:Finding .
+}
+"""
+
+FALLS_UNDER_QUERY = """
+PREFIX nm: <https://w3id.org/neuromech/>
+SELECT ?part ?entity WHERE {
+  ?part nm:falls_under ?entity . FILTER(STRSTARTS(STR(?entity), "https://w3id.org/neuromech/entity/"))
+}
+"""
+
+IMPACT_COLUMNS = (
+    "subject_id",
+    "predicate",
+    "object_id",
+    "object_label",
+    "direct_findings",
+    "inherited_findings",
+    "findings",
+)
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The findings that depend on one mapping: about its subject, or about a part or subtype of it."""
+
+    row: MappingRow
+    direct: tuple[str, ...]
+    inherited: tuple[str, ...]
+
+
+def finding_slots(store: Store, query: str = FINDING_SLOTS_QUERY) -> dict[str, list[str]]:
+    """Return finding IRI -> the IRIs of its condition(s), measured and partner entities."""
+    slots: dict[str, list[str]] = {}
+    for finding, entity in store.select_values(query):
+        slots.setdefault(str(finding), []).append(str(entity))
+    return slots
+
+
+def falls_under(store: Store) -> dict[str, set[str]]:
+    """Return entity IRI -> the nm: entities it is a part or subtype of (``nm:falls_under``)."""
+    above: dict[str, set[str]] = {}
+    for part, entity in store.select_values(FALLS_UNDER_QUERY):
+        above.setdefault(str(part), set()).add(str(entity))
+    return above
+
+
+def mapping_impact(store: Store, mapping_set: MappingSet) -> list[Impact]:
+    """For each mapping, the findings whose condition or entity is the mapped entity (or a part/subtype of it)."""
+    index = ImpactIndex(mapping_set, falls_under(store))
+    index.file(finding_slots(store))
+    return index.impacts()
+
+
+class ImpactIndex:
+    """The mapping impact of a mapping set, kept per finding.
+
+    :meth:`file` records (or replaces) findings' slot fillers, :meth:`drop` forgets findings,
+    and :meth:`impacts` lists the impact of every mapping, re-sorting only the mappings whose
+    findings changed since the last call. Each finding's CURIE and natural sort key, and each
+    entity's mapped ancestors, are worked out once: per slot and per mapping they had cost 11 s
+    at 10^6 triples (57k findings, mappings of entities with 30k findings under them).
+    """
+
+    def __init__(self, mapping_set: MappingSet, above: Mapping[str, set[str]]) -> None:
+        """Index the impact of ``mapping_set``'s rows, with ``above`` from :func:`falls_under`."""
+        self.rows = sorted(mapping_set.rows, key=MappingRow.sort_key)
+        self.mapped = frozenset(row.subject_id for row in self.rows)
+        self.above = above
+        self._ancestors: dict[str, list[str]] = {}  # entity IRI -> CURIEs of its mapped ancestors
+        self._filed: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {}  # IRI -> (CURIE, direct, inherited)
+        self._direct: dict[str, set[str]] = {}  # mapped subject -> finding CURIEs
+        self._inherited: dict[str, set[str]] = {}
+        self._order: dict[str, tuple[list[object], str]] = {}  # finding CURIE -> natural sort key
+        self._sorted: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._stale: set[str] = set(self.mapped)
+
+    def matches(self, mapping_set: MappingSet, above: Mapping[str, set[str]]) -> bool:
+        """Whether this index was made for these mapping rows and this hierarchy."""
+        return above is self.above and self.rows == sorted(mapping_set.rows, key=MappingRow.sort_key)
+
+    def drop(self, findings: Iterable[str]) -> None:
+        """Forget ``findings`` (IRIs); a finding never filed is ignored."""
+        for finding in findings:
+            filed = self._filed.pop(finding, None)
+            if filed is None:
+                continue
+            finding_id, direct, inherited = filed
+            for key in direct:
+                self._direct[key].discard(finding_id)
+            for key in inherited:
+                self._inherited[key].discard(finding_id)
+            self._stale |= direct | inherited
+
+    def file(self, slots: Mapping[str, Iterable[str]]) -> None:
+        """Record each finding's slot fillers (finding IRI -> entity IRIs), replacing what was filed for it."""
+        self.drop(slots)
+        for finding, entities in slots.items():
+            finding_id = curie(finding)
+            direct: set[str] = set()
+            inherited: set[str] = set()
+            for entity in entities:
+                if (key := curie(entity)) in self.mapped:
+                    direct.add(key)
+                inherited.update(self._mapped_ancestors(entity))
+            for key in direct:
+                self._direct.setdefault(key, set()).add(finding_id)
+            for key in inherited:
+                self._inherited.setdefault(key, set()).add(finding_id)
+            self._filed[finding] = (finding_id, frozenset(direct), frozenset(inherited))
+            self._order.setdefault(finding_id, (_natural(finding_id), finding_id))
+            self._stale |= direct | inherited
+
+    def impacts(self) -> list[Impact]:
+        """One :class:`Impact` per mapping row, in the mapping set's order; findings in natural order."""
+        order = self._order.__getitem__
+        for key in self._stale:
+            own = self._direct.get(key, set())
+            self._sorted[key] = (
+                tuple(sorted(own, key=order)),
+                tuple(sorted(self._inherited.get(key, set()) - own, key=order)),
+            )
+        self._stale = set()
+        return [Impact(row, *self._sorted[row.subject_id]) for row in self.rows]
+
+    def _mapped_ancestors(self, entity: str) -> list[str]:
+        ancestors = self._ancestors.get(entity)
+        if ancestors is None:
+            ancestors = self._ancestors[entity] = [
+                key for a in self.above.get(entity, ()) if (key := curie(a)) in self.mapped
+            ]
+        return ancestors
+
+
+def _natural(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def impact_rows(impacts: list[Impact]) -> list[list[str]]:
+    """Table rows of :func:`mapping_impact` (findings ``|``-separated), columns :data:`IMPACT_COLUMNS`."""
+    return [
+        [
+            i.row.subject_id,
+            ("NOT " if i.row.negative else "") + i.row.predicate_id,
+            i.row.object_id,
+            i.row.object_label,
+            str(len(i.direct)),
+            str(len(i.inherited)),
+            "|".join(i.direct + i.inherited),
+        ]
+        for i in impacts
+    ]
+
+
+def impact_tsv(impacts: list[Impact]) -> str:
+    """``mapping-impact.tsv``: one row per mapping with the findings that depend on it."""
+    lines = ["\t".join(IMPACT_COLUMNS)] + ["\t".join(cells) for cells in impact_rows(impacts)]
+    return "\n".join(lines) + "\n"
