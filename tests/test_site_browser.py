@@ -140,6 +140,11 @@ def test_network_loads_filters_and_a_click_on_a_node_leads_to_its_page(
 ) -> None:
     _open(page, site_dir, "network.html")
     page.wait_for_function("window.nmCy && window.nmCy.nodes().length > 0")
+    positions = "window.nmCy.nodes().map(n => [n.id(), Math.round(n.position('x')), Math.round(n.position('y'))])"
+    drawn = page.evaluate(positions)
+    page.reload()
+    page.wait_for_function("window.nmCy && window.nmCy.nodes().length > 0")
+    assert page.evaluate(positions) == drawn, "the same data must always draw the same network"
     total = page.evaluate("window.nmCy.nodes(':visible').length")
     constructs = page.evaluate("window.nmCy.nodes('[kind = \"nm:Construct\"]').length")
     assert constructs > 0

@@ -10,8 +10,14 @@
   document.addEventListener("DOMContentLoaded", function () {
     var data = window.NM_NETWORK;
     var root = document.body.dataset.root || "";
-    var elements = data.nodes.map(function (n) {
-      return { group: "nodes", data: { id: n.id, label: n.en || n.zh, en: n.en, zh: n.zh, kind: n.group, url: n.url, reviews: n.reviews } };
+    // Nodes start on a golden-angle spiral (in data order), so that the force-directed layout never
+    // meets two nodes at one point, where it would push them apart in a random direction: the same
+    // data always draws the same picture.
+    var GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
+    var elements = data.nodes.map(function (n, i) {
+      var radius = 12 * Math.sqrt(i + 1);
+      return { group: "nodes", position: { x: radius * Math.cos(i * GOLDEN_ANGLE), y: radius * Math.sin(i * GOLDEN_ANGLE) },
+        data: { id: n.id, label: n.en || n.zh, en: n.en, zh: n.zh, kind: n.group, url: n.url, reviews: n.reviews } };
     }).concat(data.edges.map(function (e, i) {
       return { group: "edges", data: { id: "e" + i, source: e.source, target: e.target, kind: e.kind, weight: e.weight, reviews: e.reviews } };
     }));
