@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,7 +15,8 @@ from rdflib import BNode, Graph
 from neuromech.build import KnowledgeGraph, watch
 from neuromech.entity_check import EntityLayerCheck, entity_layer
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
-from neuromech.loading import load_project, load_project_store
+from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
+from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildResult, BuildSession
 from neuromech.queries import get_query
@@ -61,7 +64,8 @@ def test_in_store_rules_derive_what_the_generic_loop_derives(mini: ProjectPaths)
 def test_rules_know_what_they_read_and_derive(mini: ProjectPaths) -> None:
     rules = {rule.name: rule for rule in load_rules(mini.rules_dir)}
     implicates = rules["05-implicates"]
-    assert implicates.head_predicates == {
+    assert implicates.head_predicates == {"https://w3id.org/neuromech/implicates"}
+    assert rules["05-implicates-partner"].head_predicates == {
         "https://w3id.org/neuromech/implicates",
         "https://w3id.org/neuromech/implicates_partner",
     }
@@ -114,14 +118,54 @@ def _drop_finding(text: str, finding: str) -> str:
     return text[:start] + text[end:]
 
 
+def _add_finding(text: str) -> str:
+    start = text.index("nmf:fixture-0005 a nm:Finding")
+    block = text[start : text.index(" .\n", start) + 3]
+    copy = block.replace("fixture-0005", "fixture-0099").replace("nme:low-mood", "nme:self-injury")
+    return text + "\n" + copy
+
+
+# each edit, and how the rebuild brings the inferred graph up to date: delete and re-derive
+# (neuromech.incremental), or re-deriving everything about the nodes around the edited claims
+# when a rule reads what changed where it cannot be restricted to it (a partner entity is read
+# under the mechanism-module rule's FILTER NOT EXISTS)
 EDITS = {
-    "direction flipped (claims only)": lambda t: t.replace(
-        "nm:has_direction nm:increased", "nm:has_direction nm:decreased", 1
+    "direction flipped (claims only)": (
+        lambda t: t.replace("nm:has_direction nm:increased", "nm:has_direction nm:decreased", 1),
+        "delete and re-derive",
     ),
-    "finding deleted (claims only)": lambda t: _drop_finding(t, "nmf:fixture-0002"),
-    "finding made null (claims only)": lambda t: t.replace(
-        "nm:has_direction nm:increased", "nm:has_direction nm:no_difference", 1
+    "finding deleted (claims only)": (lambda t: _drop_finding(t, "nmf:fixture-0002"), "around the edited claims"),
+    "partner entity changed (claims only)": (
+        lambda t: t.replace(
+            "nm:has_partner_entity nme:dorsal-cingulate", "nm:has_partner_entity nme:ventral-cingulate", 1
+        ),
+        "around the edited claims",
     ),
+    "finding made null (claims only)": (
+        lambda t: t.replace("nm:has_direction nm:increased", "nm:has_direction nm:no_difference", 1),
+        "delete and re-derive",
+    ),
+    "null finding given an effect (claims only)": (
+        lambda t: t.replace("nm:has_direction nm:no_difference", "nm:has_direction nm:increased", 1),
+        "delete and re-derive",
+    ),
+    "measured entity changed (claims only)": (
+        lambda t: t.replace(
+            "nm:has_condition nme:low-mood ;\n    nm:has_measured_entity nme:almond",
+            "nm:has_condition nme:low-mood ;\n    nm:has_measured_entity nme:ventral-cingulate",
+            1,
+        ),
+        "delete and re-derive",
+    ),
+    "condition changed (claims only)": (
+        lambda t: t.replace(
+            "nm:has_condition nme:low-mood ;\n    nm:has_measured_entity nme:stress-hormone",
+            "nm:has_condition nme:self-injury ;\n    nm:has_measured_entity nme:stress-hormone",
+            1,
+        ),
+        "delete and re-derive",
+    ),
+    "finding added (claims only)": (_add_finding, "delete and re-derive"),
 }
 
 
@@ -131,7 +175,10 @@ def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, t
     session = BuildSession(project_copy, check_reasoner=False)
     session.build(progress=False)
     findings = project_copy.data_dir / "findings.ttl"
-    findings.write_text(EDITS[edit](findings.read_text(encoding="utf-8")), encoding="utf-8")
+    change, how = EDITS[edit]
+    before = findings.read_text(encoding="utf-8")
+    assert change(before) != before, "the edit no longer applies to the fixture"
+    findings.write_text(change(before), encoding="utf-8")
     assert session.changed_files() == ([findings], [])
     result = session.rebuild(progress=False)
     fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
@@ -151,7 +198,7 @@ def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, t
         assert len(incremental) > 50, name
     materialisation = result.summary["materialisation"]
     assert isinstance(materialisation, dict)
-    assert materialisation["scope"].endswith("around the edited claims")
+    assert how in materialisation["scope"]
 
 
 @pytest.mark.slow
@@ -291,7 +338,7 @@ def test_watch_builds_then_rebuilds_after_an_edit(project_copy: ProjectPaths) ->
     assert isinstance(first, BuildResult)
     assert isinstance(second, BuildResult)
     assert first.summary["materialisation"]["scope"] == "whole graph"  # type: ignore[index]
-    assert second.summary["materialisation"]["scope"].endswith("around the edited claims")  # type: ignore[index]
+    assert second.summary["materialisation"]["scope"].startswith("delete and re-derive")  # type: ignore[index]
 
 
 def test_without_inferred_sets_the_inferred_graph_aside_and_puts_it_back() -> None:
@@ -299,9 +346,73 @@ def test_without_inferred_sets_the_inferred_graph_aside_and_puts_it_back() -> No
     store.add(Graph().parse(data="<http://x/a> <http://x/q> <http://x/c> .", format="nt"), inferred=True)
     query = "SELECT ?p WHERE { <http://x/a> ?p ?o }"
     assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q"]
+    store.add(Graph().parse(data="<http://x/a> <http://x/r> <http://x/d> .", format="nt"), inferred=True)
+    with store.without_inferred(["http://x/q", "http://x/unused"]) as asserted:
+        assert sorted(str(r[0]) for r in asserted.select(query).rows) == ["http://x/p", "http://x/r"]
+    assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q", "http://x/r"]
     with store.without_inferred() as asserted:
         assert [str(r[0]) for r in asserted.select(query).rows] == ["http://x/p"]
-    assert len(store.inferred_graph()) == 1
+    assert len(store.inferred_graph()) == 2
     with pytest.raises(RuntimeError), store.without_inferred():
         raise RuntimeError("a failing validation")
-    assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q"]
+    assert sorted(str(r[0]) for r in store.select(query).rows) == ["http://x/p", "http://x/q", "http://x/r"]
+
+
+def test_setting_predicates_aside_puts_back_the_same_quads_blank_nodes_included() -> None:
+    store = OxigraphStore.from_graph(Graph().parse(data="<http://x/a> <http://x/p> <http://x/b> .", format="nt"))
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    blank = ox.BlankNode()
+    q, r = ox.NamedNode("http://x/q"), ox.NamedNode("http://x/r")
+    a, e = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/e")
+    quads = {
+        ox.Quad(a, q, e, inferred),
+        ox.Quad(a, q, ox.Literal("text", language="en"), inferred),
+        ox.Quad(a, q, blank, inferred),
+        ox.Quad(blank, q, e, inferred),
+        ox.Quad(a, r, e, inferred),
+    }
+    store.native.extend(quads)
+    with store.without_inferred(["http://x/q"]):
+        assert set(store.native.quads_for_pattern(None, None, None, inferred)) == {ox.Quad(a, r, e, inferred)}
+    assert set(store.native.quads_for_pattern(None, None, None, inferred)) == quads
+    with pytest.raises(RuntimeError), store.without_inferred(["http://x/q", "http://x/r"]):
+        raise RuntimeError("a failing validation")
+    assert set(store.native.quads_for_pattern(None, None, None, inferred)) == quads
+
+
+def test_replacing_a_file_returns_what_the_edit_removed_and_added(tmp_path: Path) -> None:
+    data = tmp_path / "a.ttl"
+    data.write_text("<http://x/a> <http://x/p> <http://x/b> , <http://x/c> .\n", encoding="utf-8")
+    source = load_store([data])
+    x = {name: ox.NamedNode(f"http://x/{name}") for name in "abcdp"}
+    data.write_text("<http://x/a> <http://x/p> <http://x/b> , <http://x/d> .\n", encoding="utf-8")
+    removed, added = source.replace_file(data)
+    assert removed == {ox.Triple(x["a"], x["p"], x["c"])}
+    assert added == {ox.Triple(x["a"], x["p"], x["d"])}
+    graph = graph_iri(data)
+    held = {q.triple for q in source.store.native.quads_for_pattern(None, None, None, None)}
+    assert held == {ox.Triple(x["a"], x["p"], x["b"]), ox.Triple(x["a"], x["p"], x["d"])}
+    assert list(source.store.native.named_graphs()) == [graph]  # the staging graph is gone
+    data.write_text("<http://x/a> <http://x/p> .\n", encoding="utf-8")
+    with pytest.raises(SourceSyntaxError, match=r"a\.ttl:1"):
+        source.replace_file(data)
+    assert {q.triple for q in source.store.native.quads_for_pattern(None, None, None, None)} == held
+    assert list(source.store.native.named_graphs()) == [graph]
+
+
+def test_a_digest_is_read_again_when_the_file_changed_or_may_have(tmp_path: Path) -> None:
+    data = tmp_path / "a.ttl"
+    data.write_text("one\n", encoding="utf-8")
+    digests = DigestCache()
+    first = digests.digest(data)
+    data.write_text("two\n", encoding="utf-8")  # same size, and within the racy window
+    assert digests.digest(data) != first
+    old = time.time_ns() - 10 * DigestCache.RACY_NS
+    os.utime(data, ns=(old, old))
+    second = digests.digest(data)
+    with data.open("r+b") as handle:  # same size, same time: only a racy entry would notice
+        handle.write(b"six\n")
+    os.utime(data, ns=(old, old))
+    assert digests.digest(data) == second  # trusted: written long before its digest was taken
+    os.utime(data, ns=(old + 1, old + 1))
+    assert digests.digest(data) != second

@@ -17,7 +17,7 @@ from neuromech.closure import reach, successors
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
 from neuromech.reasoning import materialise, materialise_in_store
-from neuromech.rules import DELTA_ROWS_LIMIT, Rule, load_rules
+from neuromech.rules import ANY_PREDICATE, DELTA_ROWS_LIMIT, Rule, load_rules, predicates_read
 from neuromech.store import OxigraphStore
 
 NM = "https://w3id.org/neuromech/"
@@ -159,3 +159,40 @@ class _Written:
 
     def add(self, graph: Graph, inferred: bool = False) -> None:
         self.inner.add(graph, inferred)
+
+
+def test_a_negated_property_set_reads_any_predicate() -> None:
+    assert predicates_read("SELECT * WHERE { ?s <http://x/p>/!<http://x/q> ?o }") == {"http://x/p", ANY_PREDICATE}
+    assert predicates_read("SELECT * WHERE { ?s <http://x/p> ?o FILTER EXISTS { ?o <http://x/q> ?z } }") == {
+        "http://x/p",
+        "http://x/q",
+    }
+
+
+def test_a_pattern_in_a_filter_nested_in_a_not_exists_is_read() -> None:
+    # rdflib keeps the translated EXISTS pattern in an attribute; its items hold a parse tree
+    # without the inner FILTER, which the mechanism-module rule's partner test lives in
+    query = (
+        "SELECT * WHERE { ?f <http://x/p> ?m "
+        "FILTER NOT EXISTS { ?m <http://x/q> ?a FILTER NOT EXISTS { ?f <http://x/partner> ?z "
+        "FILTER EXISTS { ?z <http://x/counts> ?a } } } }"
+    )
+    assert predicates_read(query) == {"http://x/p", "http://x/q", "http://x/partner", "http://x/counts"}
+    rule = Rule("nested", "CONSTRUCT { ?f <http://x/ok> ?m } WHERE {" + query.split("WHERE {", 1)[1])
+    assert not rule.restrictable_for({"http://x/partner"})  # read under a negation: not monotonic
+    assert rule.restrictable_for({"http://x/p"})
+
+
+def test_head_queries_bind_the_template_and_refuse_what_may_be_unbound() -> None:
+    plain = Rule("plain", f"CONSTRUCT {{ ?c <{NM}implicates> ?e }} WHERE {{ ?f <{NM}has_condition> ?c ; <{NM}m> ?e }}")
+    derived = ox.Triple(ox.NamedNode(NM + "c1"), ox.NamedNode(NM + "implicates"), ox.NamedNode(NM + "e1"))
+    other = ox.Triple(ox.NamedNode(NM + "c1"), ox.NamedNode(NM + "investigates"), ox.NamedNode(NM + "e1"))
+    (query,) = plain.head_queries([derived, other]) or []
+    assert f"VALUES (?c ?e) {{ (<{NM}c1> <{NM}e1>) }}" in query
+    assert plain.head_queries([other]) == []
+    union = Rule(
+        "union",
+        f"CONSTRUCT {{ ?c <{NM}implicates> ?e . ?c <{NM}implicates> ?p }} "
+        f"WHERE {{ ?f <{NM}has_condition> ?c {{ ?f <{NM}m> ?e }} UNION {{ ?f <{NM}partner> ?p }} }}",
+    )
+    assert union.head_queries([derived]) is None  # ?e is unbound in the UNION's other branch

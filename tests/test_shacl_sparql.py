@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from neuromech.loading import SourceGraph, load_project
-from neuromech.namespaces import NM, NMSH, SH
+from neuromech.namespaces import NM, NMSH, OBO, SH
 from neuromech.paths import ProjectPaths
-from neuromech.shacl_sparql import UnsupportedShapeError, compile_shapes
+from neuromech.rules import ANY_PREDICATE, predicates_read
+from neuromech.shacl_sparql import _IRI_IN_TEXT, UnsupportedShapeError, compile_shapes, parseable
 from neuromech.store import OxigraphStore
 from neuromech.validation import ValidationReport, validate, validate_store
 from tests.test_shapes import CASES, PREFIXES, _expand
@@ -116,3 +117,27 @@ def test_default_messages_match_pyshacl_when_shapes_give_none(baseline: SourceGr
     assert any(m.startswith("Less than 1 values on nmf:fixture-0001->nm:quote") for m in messages), messages
     assert any(m.startswith("Value nm:increased not in list") for m in messages), messages
     assert NM.quote  # the namespace used above
+
+
+def test_the_predicates_read_by_the_checks_are_named_in_their_text(shapes: Graph) -> None:
+    """What a rebuild sets aside while validating rests on this: see CompiledShapes.predicates_read."""
+    compiled = compile_shapes(shapes)
+    always = {str(RDF.type), str(RDFS.subClassOf)}
+    for check in compiled.checks:
+        read = predicates_read(parseable(check.query))
+        assert ANY_PREDICATE not in read, check.shape
+        if not check.sparql:
+            assert read <= set(_IRI_IN_TEXT.findall(check.query)) | always, check.shape
+    found = compiled.predicates_read
+    assert found is not None
+    assert {str(NM.has_condition), str(OBO.BFO_0000050), str(RDF.type)} <= found
+    # derived by the rules and read by no shape: a rebuild leaves these inferred triples in place
+    assert not {str(NM.counts_for), str(NM.investigates), str(NM.falls_under)} & found
+
+
+def test_a_sparql_constraint_with_a_variable_predicate_can_read_any_predicate(shapes: Graph) -> None:
+    extended = copy.deepcopy(shapes)
+    constraint = NMSH["any-predicate"]
+    extended.add((NMSH.StepOrderShape, SH.sparql, constraint))
+    extended.add((constraint, SH.select, Literal("SELECT $this WHERE { $this ?p $this }")))
+    assert compile_shapes(extended).predicates_read is None

@@ -18,7 +18,8 @@ AXIOM_IMPLICATES = (
     "(rules 03-non-null-findings, 05-implicates)"
 )
 AXIOM_PARTNER = (
-    "nm:implicates_partner: inverse(nm:has_condition) o nm:reports_effect o nm:has_partner_entity (rule 05-implicates)"
+    "nm:implicates_partner: inverse(nm:has_condition) o nm:reports_effect o nm:has_partner_entity "
+    "(rule 05-implicates-partner)"
 )
 AXIOM_WITHIN = (
     "nm:implicates_within: nm:implicates_within o nm:rolls_up_to; part of, member of, subtype of, variant of "

@@ -2,9 +2,11 @@
 
 A module (``data/modules/*.ttl``, class ``nm:MechanismModule``) is defined by an anchor
 entity and optional direction, measure and partner anchor; rule
-``ontology/rules/08-mechanism-modules.rq`` marks every finding that satisfies a module and
-every condition that then exhibits it, and rule ``10-models-draw-on-modules.rq`` links the
-reviews' own mechanism models to the modules their supporting findings satisfy.
+``ontology/rules/08-mechanism-modules.rq`` marks every finding that satisfies a module, rule
+``08-mechanism-modules-exhibited.rq`` every condition that then exhibits it (and
+``08-mechanism-modules-exhibited-upward.rq`` every condition that one counts for), and rule
+``10-models-draw-on-modules.rq`` links the reviews' own mechanism models to the modules their
+supporting findings satisfy.
 """
 
 from __future__ import annotations

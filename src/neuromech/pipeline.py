@@ -31,14 +31,14 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from neuromech import export, loading, mappings, queries, reasoning, validation
+from neuromech import export, incremental, loading, mappings, queries, reasoning, validation
 from neuromech.entity_check import EntityLayerCheck
 from neuromech.errors import ValidationFailed
 from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.release import Release
-from neuromech.rules import load_rules
+from neuromech.rules import Rule, load_rules
 from neuromech.store import OxigraphStore
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ class BuildResult:
 
     written: list[Path]
     summary: dict[str, object]
-
-
-def _digests(files: Iterable[Path]) -> dict[Path, str]:
-    return {path: loading.file_digest(path) for path in files}
 
 
 @dataclass
@@ -69,6 +65,7 @@ class BuildSession:
     frame_digest: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
     release: Release = field(default_factory=Release)
+    digests: loading.DigestCache = field(default_factory=loading.DigestCache)
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -85,9 +82,12 @@ class BuildSession:
         """Return the curated data files plus the SSSOM mapping set."""
         return [*self.paths.data_files(), self.paths.mappings_file]
 
+    def _digests(self, files: Iterable[Path]) -> dict[Path, str]:
+        return {path: self.digests.digest(path) for path in files}
+
     def _frame_digest(self) -> str:
         digest = hashlib.sha256()
-        for path, value in _digests(self.frame_files()).items():
+        for path, value in self._digests(self.frame_files()).items():
             digest.update(f"{path}\t{value}\n".encode())
         return digest.hexdigest()
 
@@ -105,7 +105,7 @@ class BuildSession:
         say = _progress(progress, 5)
         started = say("load")
         self.frame_digest = self._frame_digest()
-        self.data_digests = _digests(self.data_source_files())
+        self.data_digests = self._digests(self.data_source_files())
         self.release = Release()  # chunks of files a previous build had are not carried over
         source = loading.load_project_store(self.paths)
         self.shapes = loading.load_shapes(self.paths)
@@ -156,7 +156,7 @@ class BuildSession:
 
     def changed_files(self) -> tuple[list[Path], list[Path]]:
         """Return the data files changed or added since the last build, and those removed."""
-        now = _digests(p for p in self.data_source_files() if p.exists())
+        now = self._digests(p for p in self.data_source_files() if p.exists())
         changed = [p for p, d in now.items() if self.data_digests.get(p) != d]
         removed = [p for p in self.data_digests if p not in now]
         return changed, removed
@@ -186,7 +186,7 @@ class BuildSession:
             started = say(f"validate {len(delta.touched)} touched node(s)")
             assert self.shapes is not None
             focus = _neighbourhood(source, delta.touched)
-            with source.store.without_inferred() as asserted:
+            with source.store.without_inferred(validation.predicates_read(self.shapes)) as asserted:
                 report = validation.validate_store(asserted, self.shapes, source.file_of, self.paths.root, focus)
             timings["validate"] = time.perf_counter() - started
             if not report.conforms:
@@ -202,12 +202,11 @@ class BuildSession:
                 reasoning.clear_inferred(source.store)
                 materialised = reasoning.materialise(source.store, rules)
                 scope = "whole graph"
+                around = None
             else:
                 say("reason (HermiT skipped: only claims changed)")
-                around = _claim_surroundings(source, delta)
-                started = say(f"materialise derived edges about {len(around)} node(s)")
-                materialised = reasoning.rematerialise_around(source.store, rules, around)
-                scope = f"{len(around)} node(s) around the edited claims"
+                started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
+                materialised, around, scope = _maintain(source, rules, delta)
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
@@ -220,6 +219,7 @@ class BuildSession:
                 len(report.violations),
                 changed_graphs=graphs,
                 claims=claims,
+                inferred_subjects=around,
                 scope=scope,
                 hermit=hermit,
             )
@@ -230,37 +230,40 @@ class BuildSession:
             raise
         for path in removed:
             self.data_digests.pop(path, None)
-        self.data_digests.update(_digests(changed))
+        self.data_digests.update(self._digests(changed))
         return result
 
     def _replace(self, source: loading.SourceStore, changed: list[Path], removed: list[Path]) -> Delta:
         """Swap in the changed files' triples; return what changed."""
         delta = Delta()
         claim_classes = _claim_classes(source)
+        native = source.store.native
         for path in [*changed, *removed]:
-            before = _graph_triples(source, path)
-            if path in removed:
-                source.remove_file(path)
-            elif path == self.paths.mappings_file:
-                source.add_mappings(path)
+            if path in removed or path == self.paths.mappings_file:
+                before = _graph_triples(source, path)
+                if path in removed:
+                    source.remove_file(path)
+                else:
+                    source.add_mappings(path)
+                after = _graph_triples(source, path)
+                gone, new = before - after, after - before
             else:
-                source.replace_file(path)
-            after = _graph_triples(source, path)
-            diff = before ^ after
+                gone, new = source.replace_file(path)
+            delta.removed |= gone
+            delta.added |= new
             # a shape looks at its focus node's own triples (no shape has an inverse path), so an
             # edit touches the subjects of the triples it added or removed
-            subjects = {t.subject for t in diff}
+            subjects = {t.subject for t in gone | new}
             delta.touched.update(s.value for s in subjects if isinstance(s, ox.NamedNode))
-            claims = {
-                t.subject
-                for t in before | after
-                if t.subject in subjects and t.predicate == _RDF_TYPE and t.object in claim_classes
-            }
+            graph = loading.graph_iri(path)
+            # the subjects' triples in the file before and after the edit
+            around = gone | {q.triple for s in subjects for q in native.quads_for_pattern(s, None, None, graph)}
+            claims = {t.subject for t in around if t.predicate == _RDF_TYPE and t.object in claim_classes}
             delta.claims.update(c.value for c in claims if isinstance(c, ox.NamedNode))
             delta.entity_layer_changed |= any(s not in claims for s in subjects)
             delta.conditions.update(
                 t.object.value
-                for t in before | after
+                for t in around
                 if t.subject in claims and t.predicate == _HAS_CONDITION and isinstance(t.object, ox.NamedNode)
             )
         return delta
@@ -285,6 +288,7 @@ class BuildSession:
         *,
         changed_graphs: list[ox.NamedNode] | None = None,
         claims: set[str] | None = None,
+        inferred_subjects: set[str] | None = None,
         scope: str = "whole graph",
         hermit: EntityLayerCheck | None = None,
     ) -> BuildResult:
@@ -293,6 +297,8 @@ class BuildSession:
         The inferred graph's chunks are always re-serialised; ``changed_graphs`` lists the other
         graphs whose chunks are (``[]`` when the caller has serialised them already).
 
+        ``inferred_subjects`` (a rebuild that re-derived only their inferred triples) has the
+        inferred graph's chunks updated for those subjects instead of dumped again.
         ``scope`` (what the materialisation covered) goes into the build summary.
         """
         assert self.source is not None
@@ -302,7 +308,7 @@ class BuildSession:
         # the chunks are dumped and the summary's counts made in threads (pyoxigraph releases the
         # GIL) while Python joins the tables
         with ThreadPoolExecutor(max_workers=2) as background:
-            dumped = background.submit(self.release.refresh_graphs, store, graphs)  # type: ignore[arg-type]
+            dumped = background.submit(self.release.refresh_graphs, store, graphs, inferred_subjects)  # type: ignore[arg-type]
             counted = background.submit(_counts, store)
             self.release.refresh_findings(store, claims)
             self.release.refresh_impact(store, claims)
@@ -349,11 +355,34 @@ class Delta:
     claims: set[str] = field(default_factory=set)
     conditions: set[str] = field(default_factory=set)
     entity_layer_changed: bool = False
+    removed: set[ox.Triple] = field(default_factory=set)
+    added: set[ox.Triple] = field(default_factory=set)
 
 
 def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
     query = f"SELECT ?class WHERE {{ ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{NM.Claim}> }}"
     return {row[0] for row in source.store.native.query(query, use_default_graph_as_union=True)}  # type: ignore[union-attr]
+
+
+def _maintain(
+    source: loading.SourceStore, rules: list[Rule], delta: Delta
+) -> tuple[reasoning.MaterialisationReport, set[str], str]:
+    """Update the inferred graph after a claim-only edit; return the report, the subjects changed and the scope.
+
+    Delete and re-derive (:func:`neuromech.incremental.maintain`) when the rules allow it;
+    otherwise every inferred triple about the nodes around the edited claims is re-derived.
+    """
+    maintained = incremental.maintain(source.store, rules, delta.removed, delta.added)
+    if maintained is not None:
+        report = maintained.report
+        scope = (
+            f"delete and re-derive: {maintained.deleted} over-deleted, "
+            f"{maintained.rederived} re-derived, {report.added} added"
+        )
+        return report, maintained.subjects, scope
+    around = _claim_surroundings(source, delta)
+    report = reasoning.rematerialise_around(source.store, rules, around)
+    return report, around, f"{len(around)} node(s) around the edited claims"
 
 
 def _claim_surroundings(source: loading.SourceStore, delta: Delta) -> set[str]:

@@ -102,7 +102,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 elif queries == []:
                     continue  # no pattern matches what changed: no new answer
                 else:  # the first run, or a rule that cannot be restricted, runs whole
-                    fresh = set().union(*_fresh_answers(store, queries or [rule.text]))
+                    fresh = set().union(*fresh_answers(store, queries or [rule.text]))
                 ran = True
                 per_rule[rule.name] += len(fresh)
                 added += len(fresh)
@@ -139,7 +139,7 @@ def _add_closure(store: OxigraphStore, predicate: str, reflexive: bool) -> set[o
     return fresh
 
 
-def _fresh_answers(
+def fresh_answers(
     store: OxigraphStore, queries: list[str], keep: Callable[[ox.Triple], bool] | None = None
 ) -> list[set[ox.Quad]]:
     """Run the rule ``queries`` side by side; add and return, per query, the answers no graph held yet.
@@ -177,13 +177,16 @@ def rematerialise_around(
 
     Every inferred triple about a node of ``around`` is dropped, then each rule is evaluated
     once per subject variable of its template with that variable bound (a VALUES block) to the
-    nodes of ``around``, to a fixpoint. Correct when every inferred triple an edit can change
-    has its subject in ``around`` (see :meth:`neuromech.pipeline.BuildSession.rebuild`, which
-    checks that against a full materialisation in its tests); costs milliseconds for a few
-    nodes instead of a pass over the whole graph.
+    nodes of ``around``. The rules run stratum by stratum (:func:`~neuromech.rules.strata`),
+    each stratum to its fixpoint, so that a rule runs after what it reads is complete (at 10^6
+    triples the mechanism-module rules had run in four rounds, 1.6 s, in one loop over every
+    rule). Correct when every inferred triple an edit can change has its subject in ``around``
+    (see :meth:`neuromech.pipeline.BuildSession.rebuild`, which checks that against a full
+    materialisation in its tests); costs milliseconds for a few nodes instead of a pass over
+    the whole graph. ``rounds`` in the report is the most rounds a stratum took.
 
     Raises:
-        RuntimeError: if the rules have not reached a fixpoint after ``max_rounds``.
+        RuntimeError: if a stratum has not reached a fixpoint after ``max_rounds``.
     """
     native = store.native
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
@@ -191,28 +194,32 @@ def rematerialise_around(
     for node in nodes:
         for quad in list(native.quads_for_pattern(node, None, None, inferred)):
             native.remove(quad)
-    bound = [(rule, _bind_subject(rule, variable, around)) for rule in rules for variable in rule.head_subjects]
     per_rule = {rule.name: 0 for rule in rules}
-    added = 0
-    gained: set[str] | None = None  # predicates that gained triples last round (None: first round)
-    for round_number in range(1, max_rounds + 1):
-        # semi-naive, as in materialise_in_store: after the first round a rule runs again only
-        # if a predicate it reads gained triples (re-running the chain rules of a condition
-        # with 12k findings took 65 s each at 10^6 triples, for nothing new)
-        due = [(rule, query) for rule, query in bound if gained is None or rule.reads_any(gained)]
-        answers = _fresh_answers(
-            store,
-            [query for _, query in due],
-            keep=lambda t: isinstance(t.subject, ox.NamedNode) and t.subject.value in around,
-        )
-        gained = set()
-        for (rule, _), fresh in zip(due, answers, strict=True):
-            per_rule[rule.name] += len(fresh)
-            added += len(fresh)
-            gained |= {triple_key(q) for q in fresh}
-        if not gained:
-            return MaterialisationReport(added, round_number, per_rule)
-    raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
+    added = rounds = 0
+    for stratum in strata(rules):
+        bound = [(rule, _bind_subject(rule, variable, around)) for rule in stratum for variable in rule.head_subjects]
+        gained: set[str] | None = None  # keys that gained triples last round (None: first round)
+        for round_number in range(1, max_rounds + 1):
+            # semi-naive, as in materialise_in_store: after the first round a rule runs again only
+            # if something it reads gained triples (re-running the chain rules of a condition
+            # with 12k findings took 65 s each at 10^6 triples, for nothing new)
+            due = [(rule, query) for rule, query in bound if gained is None or rule.reads_any(gained)]
+            answers = fresh_answers(
+                store,
+                [query for _, query in due],
+                keep=lambda t: isinstance(t.subject, ox.NamedNode) and t.subject.value in around,
+            )
+            gained = set()
+            for (rule, _), fresh in zip(due, answers, strict=True):
+                per_rule[rule.name] += len(fresh)
+                added += len(fresh)
+                gained |= {triple_key(q) for q in fresh}
+            if not gained:
+                rounds = max(rounds, round_number)
+                break
+        else:
+            raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
+    return MaterialisationReport(added, rounds, per_rule)
 
 
 def _bind_subject(rule: Rule, variable: str, iris: set[str]) -> str:

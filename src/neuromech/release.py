@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -21,6 +21,7 @@ from neuromech import export, findings_table, mapping_impact
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
 from neuromech.store import OxigraphStore, restrict, side_by_side
+from neuromech.subject_blocks import replace_subjects, serialise_subjects
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -38,14 +39,23 @@ class Release:
 
     # -- graph files ----------------------------------------------------------------------------
 
-    def refresh_graphs(self, store: OxigraphStore, graphs: Iterable[ox.NamedNode]) -> None:
+    def refresh_graphs(
+        self, store: OxigraphStore, graphs: Iterable[ox.NamedNode], inferred_subjects: Collection[str] | None = None
+    ) -> None:
         """(Re)serialise the chunks of ``graphs``; a graph no longer in the store is dropped.
 
         pyoxigraph dumps each chunk straight from the store, without a Python object per
         triple, and releases the GIL while it does: the dumps run on every core, and beside
         whatever Python work the caller does meanwhile in another thread.
+
+        ``inferred_subjects`` (a rebuild that re-derived only the inferred triples of those
+        subjects) keeps the inferred graph's chunks and replaces those subjects' blocks in them
+        (:mod:`neuromech.subject_blocks`) instead of dumping the graph again.
         """
         native = store.native
+        inferred = str(INFERRED_GRAPH)
+        spliced = inferred_subjects is not None and inferred in self.chunks
+        nodes = [ox.NamedNode(iri) for iri in sorted(inferred_subjects or ())]
         wanted: list[tuple[str, str, ox.NamedNode]] = []
         for graph in graphs:
             if native.contains_named_graph(graph):
@@ -54,10 +64,12 @@ class Release:
                 self.chunks.pop(graph.value, None)
 
         def dump(item: tuple[str, str, ox.NamedNode]) -> bytes:
-            _, name, graph = item
-            return _body(
-                name, native.dump(format=export.GRAPH_FORMATS[name], from_graph=graph, prefixes=PREFIXES) or b""
-            )
+            key, name, graph = item
+            rdf_format = export.GRAPH_FORMATS[name]
+            if spliced and key == inferred:
+                fresh = _body(name, serialise_subjects(native, graph, nodes, rdf_format, prefixes=PREFIXES))
+                return replace_subjects(name, self.chunks[key][name], nodes, fresh, prefixes=PREFIXES)
+            return _body(name, native.dump(format=rdf_format, from_graph=graph, prefixes=PREFIXES) or b"")
 
         for (key, name, _), body in zip(wanted, side_by_side(store, dump, wanted), strict=True):
             self.chunks.setdefault(key, {})[name] = body

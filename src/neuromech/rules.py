@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import RDF, URIRef, Variable
-from rdflib.paths import MulPath, SequencePath
+from rdflib.paths import MulPath, NegatedPath, SequencePath
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -143,6 +143,67 @@ class Rule:
                 queries.append(_with_values(self.text, variables, rows))
         return queries
 
+    def restrictable_for(self, keys: Iterable[str]) -> bool:
+        """Whether :meth:`delta_queries` can restrict the rule to changed triples with these ``keys``.
+
+        True when every pattern that can read such a triple is in the WHERE clause's top-level
+        conjunction (not under UNION, OPTIONAL, MINUS, GRAPH, a sub-select or a FILTER, where
+        the rule need not be monotonic in it), has a fixed predicate and binds no variable the
+        template may leave unbound; False too for a closure (:attr:`transitive_predicate`) that
+        reads one. Incremental maintenance (:mod:`neuromech.incremental`) relies on it: a rule
+        restrictable for what changed gains or loses only answers that use a changed triple.
+        """
+        keys = set(keys)
+        if not self.reads_any(keys):
+            return True
+        if self.transitive_predicate:
+            return False
+        where = _algebra(self.text)["p"]
+        template = _algebra(self.text).get("template") or []
+        exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(where)
+        for pattern, bindable in _readings(where, bindable=True):
+            if not any(overlaps(key, read) for key in keys for read in _pattern_keys([pattern])):
+                continue
+            variables = {t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)}
+            if not bindable or not isinstance(pattern[1], URIRef) or not variables or exposed & variables:
+                return False
+        return True
+
+    def head_queries(self, derived: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
+        """Return queries whose answers include every ``derived`` triple the rule still derives.
+
+        For each template triple with the predicate of some of ``derived``: the rule with a
+        ``VALUES`` block binding the template triple's variables to those triples' terms (so a
+        finding's ``nm:implicates`` edge is checked with the condition and the entity bound,
+        instead of re-deriving everything about the condition). Returns None when the rule must
+        run whole: a variable predicate in the template, a bound variable the template may leave
+        unbound, a blank node, or more than :data:`DELTA_ROWS_LIMIT` rows.
+        """
+        by_predicate: dict[str, list[ox.Triple | ox.Quad]] = {}
+        for triple in derived:
+            by_predicate.setdefault(triple.predicate.value, []).append(triple)
+        algebra = _algebra(self.text)
+        template = algebra.get("template") or []
+        exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(
+            algebra["p"]
+        )
+        queries: list[str] = []
+        for subject, predicate, value in template:
+            if not isinstance(predicate, URIRef):
+                return None
+            matching = by_predicate.get(str(predicate), [])
+            if not matching:
+                continue
+            variables = list(dict.fromkeys(t for t in (subject, value) if isinstance(t, Variable)))
+            if exposed & set(variables):
+                return None
+            rows = _delta_rows((subject, predicate, value), variables, matching)
+            if rows is None or len(rows) > DELTA_ROWS_LIMIT:
+                return None
+            if rows:
+                queries.append(_with_values(self.text, variables, rows) if variables else self.text)
+        return queries
+
 
 def overlaps(one: str, other: str) -> bool:
     """Whether two keys (:func:`triple_key`) can name the same triple.
@@ -224,10 +285,40 @@ def triple_key(triple: ox.Triple | ox.Quad) -> str:
 _RDF_TYPE = str(RDF.type)
 
 
+def predicates_read(query: str) -> frozenset[str]:
+    """Return the predicates a SPARQL query's patterns read (:data:`ANY_PREDICATE`: a variable one, a negated set).
+
+    Raises:
+        pyparsing.ParseException: when rdflib cannot parse the query.
+    """
+    return frozenset(_predicate_keys(_body_predicates(_algebra(query)["p"])))
+
+
 @lru_cache(maxsize=256)
 def _algebra(text: str) -> CompValue:
-    """Parse a rule once (rdflib's SPARQL parser takes ~50 ms a rule)."""
-    return prepareQuery(text).algebra
+    """Parse a rule once (rdflib's SPARQL parser takes ~50 ms a rule), with its EXISTS patterns in the tree."""
+    algebra = prepareQuery(text).algebra
+    _expose_exists_patterns(algebra)
+    return algebra
+
+
+def _expose_exists_patterns(node: object) -> None:
+    """Put each translated (NOT) EXISTS pattern where a walk of the tree finds it.
+
+    rdflib translates the pattern of ``FILTER (NOT) EXISTS`` into an *attribute* of the
+    expression node (``node.graph = ...``), leaving under the key ``graph`` the parse tree it
+    took the inner FILTERs out of: a walk of the items missed a FILTER nested in a NOT EXISTS
+    (the mechanism-module rule's ``?f nm:has_partner_entity ?partner``).
+    """
+    if isinstance(node, CompValue):
+        translated = vars(node).get("graph")
+        if node.name in {"Builtin_EXISTS", "Builtin_NOTEXISTS"} and translated is not None:
+            node["graph"] = translated
+        for value in node.values():
+            _expose_exists_patterns(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _expose_exists_patterns(value)
 
 
 def _predicate_keys(predicates: Iterator[object]) -> Iterator[str]:
@@ -243,6 +334,9 @@ def _predicate_keys(predicates: Iterator[object]) -> Iterator[str]:
 def _path_iris(path: object) -> Iterator[str]:
     if isinstance(path, URIRef):
         yield str(path)
+        return
+    if isinstance(path, NegatedPath):  # !(p|q) reads every predicate but those
+        yield ANY_PREDICATE
         return
     for attribute in ("args", "path"):
         value = getattr(path, attribute, None)

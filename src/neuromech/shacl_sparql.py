@@ -46,6 +46,7 @@ import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final
 
 from pyshacl.rdfutil.stringify import stringify_node
@@ -56,6 +57,7 @@ from rdflib.term import Node
 
 from neuromech.errors import NeuroMechError
 from neuromech.namespaces import SH, bind_prefixes
+from neuromech.rules import ANY_PREDICATE, predicates_read
 from neuromech.store import Store, Term, _sparql_term, side_by_side, sparql_braces
 
 
@@ -105,6 +107,7 @@ _CLASS_MARK: Final = re.compile("\x00classes:([^\x00]*)\x00")
 # a class target: "\x00target:?var class-IRI ...\x00", expanded by CompiledShapes.run
 _TARGET_MARK: Final = re.compile("\x00target:([^\x00]*)\x00")
 _MAX_NESTED_COUNT: Final = 4
+_IRI_IN_TEXT: Final = re.compile(r"<([^<>\s]*)>")
 
 # sh: predicates that are not constraints (or are read together with a component)
 _STRUCTURAL: Final = frozenset(
@@ -631,6 +634,29 @@ class CompiledShapes:
             results += _results(check, table.dicts())
         return results
 
+    @cached_property
+    def predicates_read(self) -> frozenset[str] | None:
+        """The predicates the checks can read, or None when a check can read any predicate.
+
+        A rebuild validates with the inferred triples of these predicates set aside, instead of
+        the whole inferred graph (:meth:`~neuromech.store.OxigraphStore.without_inferred`).
+        The compiler writes every predicate as an IRI (no variable predicate, no negated
+        property set: ``tests/test_shacl_sparql.py`` checks it on every compiled check), so for
+        its checks the IRIs in the text are a superset of what they read; ``rdf:type`` and
+        ``rdfs:subClassOf`` (targets, ``sh:class``, the class sets) are always read. A
+        ``sh:sparql`` constraint is parsed (rdflib) for its predicates.
+        """
+        read = {str(RDF.type), str(RDFS.subClassOf)}
+        for check in self.checks:
+            if not check.sparql:
+                read.update(_IRI_IN_TEXT.findall(check.query))
+                continue
+            found = predicates_read(parseable(check.query))
+            if ANY_PREDICATE in found:
+                return None
+            read |= found
+        return frozenset(read)
+
     def _class_closure(self, store: Store) -> dict[URIRef, list[URIRef]]:
         closure: dict[URIRef, set[URIRef]] = {c: {c} for c in self.classes}
         if self.classes:
@@ -644,6 +670,13 @@ class CompiledShapes:
                 if isinstance(root, URIRef) and isinstance(cls, URIRef):
                     closure[root].add(cls)
         return {root: sorted(classes) for root, classes in closure.items()}
+
+
+def parseable(query: str) -> str:
+    """Return a check's query with its markers filled in with placeholders, for a SPARQL parser."""
+    query = query.replace(_FOCUS, "")
+    query = _TARGET_MARK.sub(lambda m: f"{{ ?this a {m.group(1).split(' ')[0]} }}", query)
+    return _CLASS_MARK.sub("<urn:neuromech:class>", query)
 
 
 def _substitute(message: str, bindings: Mapping[str, Term | None]) -> str:

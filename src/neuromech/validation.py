@@ -23,7 +23,7 @@ from rdflib.namespace import RDF, RDFS
 
 from neuromech.loading import SourceGraph
 from neuromech.namespaces import NM, SH, compress
-from neuromech.shacl_sparql import ShaclResult, run_shapes
+from neuromech.shacl_sparql import ShaclResult, compile_shapes, run_shapes
 from neuromech.store import OxigraphStore, Store, Term, _from_ox, _sparql_term
 
 
@@ -119,6 +119,15 @@ def validate_store(
     found = run_shapes(store, shapes, focus)
     labels = _labels_from_store(store, {r.focus for r in found})
     return _report(not found, results=found, shapes=shapes, file_of=file_of, root=root, labels=labels)
+
+
+def predicates_read(shapes: Graph) -> frozenset[str] | None:
+    """Return the predicates :func:`validate_store` reads with ``shapes`` (checks, report labels); None: any.
+
+    A rebuild sets aside only the inferred triples of these predicates while it validates.
+    """
+    checks = compile_shapes(shapes).predicates_read
+    return None if checks is None else checks | {str(p) for p in LABEL_PREDICATES}
 
 
 def _report(

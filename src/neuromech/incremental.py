@@ -1,0 +1,187 @@
+"""Incremental maintenance of the inferred graph after an edit: delete and re-derive (DRed).
+
+When an edit removed the asserted triples ``removed`` and added ``added``, the inferred graph is
+brought up to date without re-deriving what the edit cannot have changed (Gupta, Mumick and
+Subrahmanian's DRed, 1993):
+
+1. **over-delete**: every inferred triple with a derivation that uses a removed triple, or an
+   over-deleted one. The rules' :meth:`~neuromech.rules.Rule.delta_queries` find them, run
+   while nothing has been removed yet and the removed triples are back in a scratch graph (so
+   the queries see the old graph, plus what the edit added: more candidates, never fewer);
+2. the over-deleted triples are removed;
+3. **re-derive**: the over-deleted triples that the rules still derive from what is left, found
+   by the rules bound by their head (:meth:`~neuromech.rules.Rule.head_queries`), are put back;
+4. **insert**: what the added and re-derived triples give, semi-naively, stratum by stratum.
+
+At 10^6 triples a finding's direction flipped changes a few dozen inferred triples; re-deriving
+everything about its condition (31k findings) instead took 1.3 s. :func:`maintain` gives up,
+leaving the store as it found it, as soon as a rule reads a triple that changes where it
+cannot be restricted to it (:meth:`~neuromech.rules.Rule.restrictable_for`: under a negation,
+a UNION, a sub-select, or by a closure computed in Python), and the caller falls back to
+re-deriving around the edited nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from neuromech.namespaces import INFERRED_GRAPH
+from neuromech.reasoning import MaterialisationReport, fresh_answers
+from neuromech.rules import Rule, strata, triple_key
+from neuromech.store import OxigraphStore, side_by_side
+
+#: Where the removed triples wait while the over-deletion reads them.
+SCRATCH_GRAPH = ox.NamedNode("urn:neuromech:graph:removed-by-the-edit")
+
+
+@dataclass
+class Maintenance:
+    """What :func:`maintain` changed in the inferred graph."""
+
+    report: MaterialisationReport
+    deleted: int = 0
+    rederived: int = 0
+    subjects: set[str] = field(default_factory=set)
+
+
+def maintain(
+    store: OxigraphStore,
+    rules: list[Rule],
+    removed: Collection[ox.Triple],
+    added: Collection[ox.Triple],
+    max_rounds: int = 20,
+) -> Maintenance | None:
+    """Bring the inferred graph up to date after ``removed`` and ``added`` changed the asserted graphs.
+
+    Returns None, with the store as it was, when a rule reads a changed triple where it cannot
+    be restricted to it, or one holds a blank node. ``subjects`` in the result are those whose
+    inferred triples changed.
+
+    Raises:
+        RuntimeError: if a step has not reached a fixpoint after ``max_rounds``.
+    """
+    native = store.native
+    native.extend(ox.Quad(t.subject, t.predicate, t.object, SCRATCH_GRAPH) for t in removed)
+    try:
+        doomed = _overdelete(store, rules, removed, max_rounds)
+    finally:
+        if native.contains_named_graph(SCRATCH_GRAPH):
+            native.remove_graph(SCRATCH_GRAPH)
+    if doomed is None:
+        return None
+    for quad in doomed:
+        native.remove(quad)
+    rederived = _rederive(store, rules, doomed)
+    inserted = _insert(store, rules, [*added, *(q.triple for q in rederived)], max_rounds)
+    if inserted is None:  # undo: what was put back or added goes, what was over-deleted returns
+        for quad in rederived:
+            native.remove(quad)
+        native.extend(doomed)
+        return None
+    report, fresh = inserted
+    subjects = {q.subject.value for q in doomed | fresh if isinstance(q.subject, ox.NamedNode)}
+    return Maintenance(report, len(doomed), len(rederived), subjects)
+
+
+def _overdelete(
+    store: OxigraphStore, rules: list[Rule], removed: Collection[ox.Triple], max_rounds: int
+) -> set[ox.Quad] | None:
+    """Return the inferred quads with a derivation that uses a removed (or over-deleted) triple."""
+    native = store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    doomed: set[ox.Quad] = set()
+    frontier: list[ox.Triple] = list(removed)
+    for _ in range(max_rounds):
+        if not frontier:
+            return doomed
+        keys = {triple_key(t) for t in frontier}
+        queries: list[str] = []
+        for rule in rules:
+            if rule.reads_any(keys):
+                restricted = rule.delta_queries(frontier) if rule.restrictable_for(keys) else None
+                if restricted is None:
+                    return None
+                queries += restricted
+        found: set[ox.Quad] = set()
+        for answers in side_by_side(store, _answers(native), queries):
+            for triple in answers:
+                quad = ox.Quad(triple.subject, triple.predicate, triple.object, inferred)
+                if quad not in doomed and quad in native:
+                    found.add(quad)
+        doomed |= found
+        frontier = [q.triple for q in found]
+    raise RuntimeError(f"the over-deletion did not reach a fixpoint in {max_rounds} rounds")
+
+
+def _rederive(store: OxigraphStore, rules: list[Rule], doomed: set[ox.Quad]) -> set[ox.Quad]:
+    """Put back, and return, the over-deleted quads the rules still derive from what is left."""
+    native = store.native
+    predicates = {q.predicate.value for q in doomed}
+    queries: list[str] = []
+    for rule in rules:
+        if rule.head_predicates & predicates:
+            bound = rule.head_queries(q.triple for q in doomed)
+            queries += [rule.text] if bound is None else bound
+    back: set[ox.Quad] = set()
+    for answers in side_by_side(store, _answers(native), queries):
+        for triple in answers:
+            quad = ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(str(INFERRED_GRAPH)))
+            if quad in doomed:
+                back.add(quad)
+    native.extend(back)
+    return back
+
+
+def _insert(
+    store: OxigraphStore, rules: list[Rule], changed: list[ox.Triple], max_rounds: int
+) -> tuple[MaterialisationReport, set[ox.Quad]] | None:
+    """Derive, stratum by stratum and semi-naively, what ``changed`` triples give; add it to the inferred graph.
+
+    Returns the report and the quads added, or None, with those quads removed again, when a
+    rule reads a new triple where it cannot be restricted to it. A restrictable rule whose
+    restriction is too large (or names a blank node) runs whole: it is monotonic in what
+    changed, so its answers are still right.
+    """
+    per_rule = {rule.name: 0 for rule in rules}
+    pending: dict[str, list[ox.Triple]] = {rule.name: list(changed) for rule in rules}
+    added_quads: set[ox.Quad] = set()
+    added = rounds = 0
+    for stratum in strata(rules):
+        for round_number in range(1, max_rounds + 1):
+            ran = False
+            for rule in stratum:
+                waiting = pending[rule.name]
+                keys = {triple_key(t) for t in waiting}
+                if not waiting or not rule.reads_any(keys):
+                    continue
+                if not rule.restrictable_for(keys):
+                    for quad in added_quads:
+                        store.native.remove(quad)
+                    return None
+                pending[rule.name] = []
+                queries = rule.delta_queries(waiting)
+                if queries == []:
+                    continue
+                fresh = set().union(*fresh_answers(store, queries or [rule.text]))
+                ran = True
+                per_rule[rule.name] += len(fresh)
+                added += len(fresh)
+                added_quads |= fresh
+                for others in pending.values():
+                    others.extend(q.triple for q in fresh)
+            if not ran:
+                rounds = max(rounds, round_number)
+                break
+        else:
+            raise RuntimeError(f"the insertion did not reach a fixpoint in {max_rounds} rounds")
+    return MaterialisationReport(added, rounds, per_rule), added_quads
+
+
+def _answers(native: ox.Store) -> Callable[[str], list[ox.Triple]]:
+    def answers(query: str) -> list[ox.Triple]:
+        return list(native.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+
+    return answers
