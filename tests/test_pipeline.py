@@ -185,6 +185,11 @@ def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, t
     BuildSession(fresh, check_reasoner=False).build(progress=False)
     for name in ("findings.tsv", "mapping-impact.tsv"):
         assert (project_copy.dist_dir / name).read_bytes() == (fresh.dist_dir / name).read_bytes(), name
+    summaries = [
+        json.loads((p.dist_dir / "build-summary.json").read_text(encoding="utf-8")) for p in (project_copy, fresh)
+    ]
+    counts = ("triples_asserted", "triples_inferred", "by_class", "findings_by_review", "findings")
+    assert [{k: s[k] for k in counts} for s in summaries[:1]] == [{k: summaries[1][k] for k in counts}]
     formats = {
         "neuromech.ttl": "turtle",
         "inferred.ttl": "turtle",

@@ -45,6 +45,9 @@ class Maintenance:
     deleted: int = 0
     rederived: int = 0
     subjects: set[str] = field(default_factory=set)
+    #: the inferred quads the edit took away for good, and those it added
+    lost: set[ox.Quad] = field(default_factory=set)
+    gained: set[ox.Quad] = field(default_factory=set)
 
 
 def maintain(
@@ -83,7 +86,7 @@ def maintain(
         return None
     report, fresh = inserted
     subjects = {q.subject.value for q in doomed | fresh if isinstance(q.subject, ox.NamedNode)}
-    return Maintenance(report, len(doomed), len(rederived), subjects)
+    return Maintenance(report, len(doomed), len(rederived), subjects, doomed - rederived, fresh)
 
 
 def _overdelete(

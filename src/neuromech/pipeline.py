@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +66,7 @@ class BuildSession:
     unsatisfiable: list[str] = field(default_factory=list)
     release: Release = field(default_factory=Release)
     digests: loading.DigestCache = field(default_factory=loading.DigestCache)
+    counts: dict[str, object] | None = None  # the last build summary's counts
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -202,11 +203,12 @@ class BuildSession:
                 reasoning.clear_inferred(source.store)
                 materialised = reasoning.materialise(source.store, rules)
                 scope = "whole graph"
-                around = None
+                around = counts = None
             else:
                 say("reason (HermiT skipped: only claims changed)")
                 started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
-                materialised, around, scope = _maintain(source, rules, delta)
+                materialised, around, scope, maintained = _maintain(source, rules, delta)
+                counts = _updated_counts(self.counts, delta, maintained)
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
@@ -220,6 +222,7 @@ class BuildSession:
                 changed_graphs=graphs,
                 claims=claims,
                 inferred_subjects=around,
+                counts=counts,
                 scope=scope,
                 hermit=hermit,
             )
@@ -251,6 +254,7 @@ class BuildSession:
                 gone, new = source.replace_file(path)
             delta.removed |= gone
             delta.added |= new
+            delta.asserted_change += len(new) - len(gone)
             # a shape looks at its focus node's own triples (no shape has an inverse path), so an
             # edit touches the subjects of the triples it added or removed
             subjects = {t.subject for t in gone | new}
@@ -269,6 +273,13 @@ class BuildSession:
         return delta
 
     # -- shared steps ---------------------------------------------------------------------------
+
+    def _count(self, counts: dict[str, object] | None, counted: Future[dict[str, object]] | None) -> dict[str, object]:
+        """Return (and keep for the next rebuild) the counts given, or those the background count made."""
+        made = counted.result() if counted is not None else counts
+        assert made is not None
+        self.counts = made
+        return made
 
     def _start_hermit(self, source: loading.SourceStore) -> EntityLayerCheck | None:
         """Start HermiT's checks of the entity layer in the background (None when the reasoner is off)."""
@@ -289,6 +300,7 @@ class BuildSession:
         changed_graphs: list[ox.NamedNode] | None = None,
         claims: set[str] | None = None,
         inferred_subjects: set[str] | None = None,
+        counts: dict[str, object] | None = None,
         scope: str = "whole graph",
         hermit: EntityLayerCheck | None = None,
     ) -> BuildResult:
@@ -309,7 +321,7 @@ class BuildSession:
         # GIL) while Python joins the tables
         with ThreadPoolExecutor(max_workers=2) as background:
             dumped = background.submit(self.release.refresh_graphs, store, graphs, inferred_subjects)  # type: ignore[arg-type]
-            counted = background.submit(_counts, store)
+            counted = background.submit(_counts, store) if counts is None else None
             self.release.refresh_findings(store, claims)
             self.release.refresh_impact(store, claims)
             dumped.result()
@@ -323,7 +335,7 @@ class BuildSession:
             self.unsatisfiable = hermit.result()
         timings["hermit"] = time.perf_counter() - waited
         summary: dict[str, object] = {
-            **counted.result(),
+            **self._count(counts, counted),
             "findings": findings_tsv.count("\n") - 1,  # rows (cells hold no line breaks)
             "violations": violations,
             "unsatisfiable_classes": self.unsatisfiable,
@@ -342,6 +354,7 @@ class BuildSession:
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _HAS_CONDITION = ox.NamedNode(str(NM.has_condition))
+_FROM_REVIEW = ox.NamedNode(str(NM.from_review))
 _COUNTS_FOR = ox.NamedNode(str(NM.counts_for))
 _SUPPORTED_BY = ox.NamedNode(str(NM.supported_by))
 _HAS_STEP = ox.NamedNode(str(NM.has_step))
@@ -357,6 +370,7 @@ class Delta:
     entity_layer_changed: bool = False
     removed: set[ox.Triple] = field(default_factory=set)
     added: set[ox.Triple] = field(default_factory=set)
+    asserted_change: int = 0  # quads added minus quads removed, over the changed files
 
 
 def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
@@ -366,11 +380,13 @@ def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
 
 def _maintain(
     source: loading.SourceStore, rules: list[Rule], delta: Delta
-) -> tuple[reasoning.MaterialisationReport, set[str], str]:
-    """Update the inferred graph after a claim-only edit; return the report, the subjects changed and the scope.
+) -> tuple[reasoning.MaterialisationReport, set[str], str, incremental.Maintenance | None]:
+    """Update the inferred graph after a claim-only edit.
 
     Delete and re-derive (:func:`neuromech.incremental.maintain`) when the rules allow it;
     otherwise every inferred triple about the nodes around the edited claims is re-derived.
+    Returns the report, the subjects whose inferred triples changed, the scope, and what
+    delete and re-derive changed (None when it was not used).
     """
     maintained = incremental.maintain(source.store, rules, delta.removed, delta.added)
     if maintained is not None:
@@ -379,10 +395,32 @@ def _maintain(
             f"delete and re-derive: {maintained.deleted} over-deleted, "
             f"{maintained.rederived} re-derived, {report.added} added"
         )
-        return report, maintained.subjects, scope
+        return report, maintained.subjects, scope, maintained
     around = _claim_surroundings(source, delta)
     report = reasoning.rematerialise_around(source.store, rules, around)
-    return report, around, f"{len(around)} node(s) around the edited claims"
+    return report, around, f"{len(around)} node(s) around the edited claims", None
+
+
+def _updated_counts(
+    previous: dict[str, object] | None, delta: Delta, maintained: incremental.Maintenance | None
+) -> dict[str, object] | None:
+    """Return the build summary's counts after an edit, from the previous ones, or None to count again.
+
+    Counting took 1.3 s of a thread at 10^6 triples (the store's length, the inferred graph's,
+    the nodes of each class). When the edit and what it changed in the inferred graph are
+    known and hold no type and no review link, the classes' and reviews' counts are those of
+    the previous build and the triples' counts move by the quads added and removed.
+    """
+    if previous is None or maintained is None:
+        return None
+    changed = [*delta.removed, *delta.added, *(q.triple for q in maintained.lost | maintained.gained)]
+    if any(t.predicate in (_RDF_TYPE, _FROM_REVIEW) for t in changed):
+        return None
+    return {
+        **previous,
+        "triples_asserted": int(str(previous["triples_asserted"])) + delta.asserted_change,
+        "triples_inferred": int(str(previous["triples_inferred"])) + len(maintained.gained) - len(maintained.lost),
+    }
 
 
 def _claim_surroundings(source: loading.SourceStore, delta: Delta) -> set[str]:

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 _PROBE_PREDICATE: Final = ox.NamedNode("urn:neuromech:probe")
 _TURTLE_BLOCK_END: Final = re.compile(rb"\n(?!\t)")
-_JSON_TOKEN: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}]', re.DOTALL)
+_JSON_NEXT_OBJECT: Final = re.compile(rb'\},\{"@id":"(?:[^"\\]|\\.)*",', re.DOTALL)
 
 
 def replace_subjects(
@@ -126,9 +126,10 @@ def _json_block(text: bytes, marker: bytes, position: int) -> tuple[int, int] | 
     found = text.find(marker, position)
     if found < 0:
         return None
-    depth = 0
-    for token in _JSON_TOKEN.finditer(text, found):
-        depth += {b"{": 1, b"}": -1}.get(token.group(0), 0)
-        if depth == 0:
-            return found, token.end()
-    raise ValueError("a JSON-LD node object without its closing brace")
+    # the object ends where the next top-level one starts: ``},{"@id":"…",``. A nested node
+    # reference has no comma after its IRI, and a string cannot hold ``{"@id":"`` unescaped
+    after = _JSON_NEXT_OBJECT.search(text, found + len(marker))
+    end = after.start() + 1 if after else len(text.rstrip())
+    if text[end - 1 : end] != b"}":
+        raise ValueError("a JSON-LD node object without its closing brace")
+    return found, end
