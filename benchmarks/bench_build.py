@@ -13,7 +13,9 @@ runs in fresh child processes, side by side:
 - ``reference``: the naive pipeline — rdflib parse, pySHACL, the same rules on an rdflib
   Dataset, rdflib serialisers — each step capped (``--cap``; a capped step prints ``>cap``).
 
-Usage: ``python benchmarks/bench_build.py --triples 10000 100000 [--files 20] [--cap 120]``.
+Usage: ``python benchmarks/bench_build.py --triples 10000 100000 [--files 20] [--cap 120]
+[--rebuilds N]`` (N rebuilds after the build: the edit, its revert, the edit again...; each
+rebuild's way of keeping the inferred graph up to date is printed).
 """
 
 from __future__ import annotations
@@ -119,24 +121,33 @@ def edit_one_file(paths: ProjectPaths) -> Path:
     raise RuntimeError("no direction to edit")
 
 
-def run_default(root: Path, reasoner: bool) -> dict[str, object]:
-    """Full build then a rebuild after one edit, with BuildSession."""
+def run_default(root: Path, reasoner: bool, rebuilds: int = 1) -> dict[str, object]:
+    """Full build, then ``rebuilds`` rebuilds, each after one edit (the edit, then its revert, alternately)."""
     paths = ProjectPaths(root)
     session = BuildSession(paths, check_reasoner=reasoner)
     started = time.perf_counter()
     full = session.build(progress=False)
     wall_full = time.perf_counter() - started
-    edit_one_file(paths)
-    started = time.perf_counter()
-    again = session.rebuild(progress=False)
-    wall_rebuild = time.perf_counter() - started
     steps: dict[str, float | None] = {}
     for name, value in dict(full.summary["timings_s"]).items():  # type: ignore[call-overload]
         steps[f"build: {name}"] = float(value)
     steps["build: total wall"] = wall_full
-    for name, value in dict(again.summary["timings_s"]).items():  # type: ignore[call-overload]
-        steps[f"rebuild after 1 edit: {name}"] = float(value)
-    steps["rebuild after 1 edit: total wall"] = wall_rebuild
+    target = paths.data_dir / "findings" / "synthetic-000.ttl"
+    original = target.read_bytes()
+    for n in range(1, rebuilds + 1):
+        if n % 2:
+            edit_one_file(paths)
+        else:
+            target.write_bytes(original)
+        started = time.perf_counter()
+        again = session.rebuild(progress=False)
+        wall_rebuild = time.perf_counter() - started
+        label = "rebuild after 1 edit" if rebuilds == 1 else f"rebuild {n}"
+        for name, value in dict(again.summary["timings_s"]).items():  # type: ignore[call-overload]
+            steps[f"{label}: {name}"] = float(value)
+        steps[f"{label}: total wall"] = wall_rebuild
+        scope = str(dict(again.summary["materialisation"])["scope"])  # type: ignore[call-overload]
+        print(f"{label}: {scope}", file=sys.stderr)
     return {"steps": steps, "peak_mb": peak_mb(), "triples": full.summary["triples_asserted"]}
 
 
@@ -166,13 +177,15 @@ def _steps(run: dict[str, object]) -> dict[str, float | None]:
     return steps
 
 
-def _child(kind: str, root: Path, cap: float, reasoner: bool) -> dict[str, object]:
+def _child(kind: str, root: Path, cap: float, reasoner: bool, rebuilds: int = 1) -> dict[str, object]:
     command = [sys.executable, __file__, "--child", kind, "--root", str(root), "--cap", str(cap)]
-    if not reasoner:
-        command.append("--no-reasoner")
+    command += ["--rebuilds", str(rebuilds)] + ([] if reasoner else ["--no-reasoner"])
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the {kind} pipeline failed:\n{done.stderr[-3000:]}")
+    for line in done.stderr.splitlines():  # how each rebuild kept the inferred graph up to date
+        if line.startswith("rebuild"):
+            print(line)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -184,12 +197,13 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=120.0, help="seconds allowed to one reference step")
     parser.add_argument("--only", choices=["default", "reference"], help="run one pipeline only")
     parser.add_argument("--no-reasoner", action="store_true", help="skip HermiT in the default pipeline")
+    parser.add_argument("--rebuilds", type=int, default=1, help="rebuilds after the build (edit, revert, ...)")
     parser.add_argument("--child", choices=["default", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = (
-            run_default(args.root, not args.no_reasoner)
+            run_default(args.root, not args.no_reasoner, args.rebuilds)
             if args.child == "default"
             else run_reference(args.root, args.cap)
         )
@@ -201,7 +215,7 @@ def main() -> None:
             findings = max(20, int(target / TRIPLES_PER_FINDING))
             root = Path(tmp) / f"project-{target}"
             written = write_project(root, findings, args.files)
-            runs = {kind: _child(kind, root, args.cap, not args.no_reasoner) for kind in kinds}
+            runs = {kind: _child(kind, root, args.cap, not args.no_reasoner, args.rebuilds) for kind in kinds}
             print(
                 f"\n{findings} synthetic findings ({written} synthetic triples) in {args.files} files"
                 " + the real ontology and entities"

@@ -9,8 +9,12 @@ from collections.abc import Callable
 from types import FrameType
 
 
-class Capped(Exception):
-    """A step ran past the cap."""
+class Capped(BaseException):
+    """A step ran past the cap.
+
+    A BaseException, like KeyboardInterrupt, so that a library's ``except Exception`` does not
+    swallow it (the Turtle loader turned it into a syntax error of the file being parsed).
+    """
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 -- signal handler signature
