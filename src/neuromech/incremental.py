@@ -23,13 +23,14 @@ re-deriving around the edited nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 
 import pyoxigraph as ox
 
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.reasoning import MaterialisationReport, fresh_answers
+from neuromech.reasoning import MaterialisationReport, construct_triples, fresh_answers
 from neuromech.rules import Rule, strata, triple_key
 from neuromech.store import OxigraphStore, side_by_side
 
@@ -109,7 +110,7 @@ def _overdelete(
                     return None
                 queries += restricted
         found: set[ox.Quad] = set()
-        for answers in side_by_side(store, _answers(native), queries):
+        for answers in side_by_side(store, partial(construct_triples, native), queries):
             for triple in answers:
                 quad = ox.Quad(triple.subject, triple.predicate, triple.object, inferred)
                 if quad not in doomed and quad in native:
@@ -122,6 +123,7 @@ def _overdelete(
 def _rederive(store: OxigraphStore, rules: list[Rule], doomed: set[ox.Quad]) -> set[ox.Quad]:
     """Put back, and return, the over-deleted quads the rules still derive from what is left."""
     native = store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
     predicates = {q.predicate.value for q in doomed}
     queries: list[str] = []
     for rule in rules:
@@ -129,9 +131,9 @@ def _rederive(store: OxigraphStore, rules: list[Rule], doomed: set[ox.Quad]) -> 
             bound = rule.head_queries(q.triple for q in doomed)
             queries += [rule.text] if bound is None else bound
     back: set[ox.Quad] = set()
-    for answers in side_by_side(store, _answers(native), queries):
+    for answers in side_by_side(store, partial(construct_triples, native), queries):
         for triple in answers:
-            quad = ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(str(INFERRED_GRAPH)))
+            quad = ox.Quad(triple.subject, triple.predicate, triple.object, inferred)
             if quad in doomed:
                 back.add(quad)
     native.extend(back)
@@ -181,10 +183,3 @@ def _insert(
         else:
             raise RuntimeError(f"the insertion did not reach a fixpoint in {max_rounds} rounds")
     return MaterialisationReport(added, rounds, per_rule), added_quads
-
-
-def _answers(native: ox.Store) -> Callable[[str], list[ox.Triple]]:
-    def answers(query: str) -> list[ox.Triple]:
-        return list(native.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
-
-    return answers

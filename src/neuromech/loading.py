@@ -134,9 +134,10 @@ class DigestCache:
         """Return the SHA-256 of ``path``'s bytes."""
         stat = path.stat()
         known = self._known.get(path)
-        unchanged = known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size)
-        if known is not None and unchanged and stat.st_mtime_ns < known[2] - self.RACY_NS:
-            return known[3]
+        if known is not None:
+            mtime, size, taken, value = known
+            if (mtime, size) == (stat.st_mtime_ns, stat.st_size) and mtime < taken - self.RACY_NS:
+                return value
         taken = time.time_ns()
         value = file_digest(path)
         self._known[path] = (stat.st_mtime_ns, stat.st_size, taken, value)

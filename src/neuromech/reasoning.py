@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -150,10 +151,7 @@ def fresh_answers(
     """
     native = store.native
     inferred = ox.NamedNode(str(INFERRED_GRAPH))
-
-    def answers(query: str) -> list[ox.Triple]:
-        return list(native.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
-
+    answers = partial(construct_triples, native)
     seen: set[ox.Quad] = set()
     fresh_per_query: list[set[ox.Quad]] = []
     for triples in side_by_side(store, answers, queries):
@@ -168,6 +166,11 @@ def fresh_answers(
         fresh_per_query.append(fresh)
     native.extend(seen)
     return fresh_per_query
+
+
+def construct_triples(native: ox.Store, query: str) -> list[ox.Triple]:
+    """Return the triples a rule's CONSTRUCT ``query`` gives over every graph of ``native``."""
+    return list(native.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
 
 
 def rematerialise_around(
