@@ -12,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph
 
+from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
 from neuromech.entity_check import EntityLayerCheck, entity_layer
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
@@ -204,6 +205,36 @@ def test_rebuild_after_an_edit_equals_a_full_build(project_copy: ProjectPaths, t
     materialisation = result.summary["materialisation"]
     assert isinstance(materialisation, dict)
     assert how in materialisation["scope"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edit", ["measured entity changed (claims only)", "condition changed (claims only)"])
+def test_rebuild_binding_shared_terms_alone_equals_a_full_build(
+    project_copy: ProjectPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    """With every re-derivation bound by one shared term (as at scale, when many rows share it), nothing changes."""
+    projected: list[int] = []
+    original = rules_module._project_shared
+
+    def spy(variables: list[object], rows: set[tuple[str, ...]]) -> object:
+        kept, bound = original(variables, rows)  # type: ignore[arg-type]
+        projected.append(len(variables) - len(kept))
+        return kept, bound
+
+    monkeypatch.setattr(rules_module, "ROWS_PER_SHARED_VALUE", 1)
+    monkeypatch.setattr(rules_module, "_project_shared", spy)
+    session = BuildSession(project_copy, check_reasoner=False)
+    session.build(progress=False)
+    findings = project_copy.data_dir / "findings.ttl"
+    findings.write_text(EDITS[edit][0](findings.read_text(encoding="utf-8")), encoding="utf-8")
+    result = session.rebuild(progress=False)
+    assert "delete and re-derive" in result.summary["materialisation"]["scope"]  # type: ignore[index]
+    assert any(projected), "no head-bound query was bound by a shared term alone"
+    fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
+    BuildSession(fresh, check_reasoner=False).build(progress=False)
+    rebuilt, full = (Graph().parse(p.dist_dir / "inferred.ttl") for p in (project_copy, fresh))
+    assert len(full) > 50
+    assert _no_blank(rebuilt) == _no_blank(full)
 
 
 @pytest.mark.slow

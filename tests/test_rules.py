@@ -17,7 +17,7 @@ from neuromech.closure import reach, successors
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
 from neuromech.reasoning import materialise, materialise_in_store
-from neuromech.rules import ANY_PREDICATE, DELTA_ROWS_LIMIT, Rule, load_rules, predicates_read
+from neuromech.rules import ANY_PREDICATE, DELTA_ROWS_LIMIT, ROWS_PER_SHARED_VALUE, Rule, load_rules, predicates_read
 from neuromech.store import OxigraphStore
 
 NM = "https://w3id.org/neuromech/"
@@ -196,3 +196,26 @@ def test_head_queries_bind_the_template_and_refuse_what_may_be_unbound() -> None
         f"WHERE {{ ?f <{NM}has_condition> ?c {{ ?f <{NM}m> ?e }} UNION {{ ?f <{NM}partner> ?p }} }}",
     )
     assert union.head_queries([derived]) is None  # ?e is unbound in the UNION's other branch
+
+
+def test_head_queries_bind_a_term_many_derived_triples_share_alone() -> None:
+    plain = Rule("plain", f"CONSTRUCT {{ ?c <{NM}implicates> ?e }} WHERE {{ ?f <{NM}has_condition> ?c ; <{NM}m> ?e }}")
+    implicates = ox.NamedNode(NM + "implicates")
+
+    def edges(count: int) -> list[ox.Triple]:
+        return [ox.Triple(ox.NamedNode(NM + "c1"), implicates, ox.NamedNode(f"{NM}e{i}")) for i in range(count)]
+
+    (few,) = plain.head_queries(edges(ROWS_PER_SHARED_VALUE - 1)) or []
+    assert "VALUES (?c ?e)" in few
+    assert f"(<{NM}c1> <{NM}e0>)" in few
+    (many,) = plain.head_queries(edges(ROWS_PER_SHARED_VALUE)) or []
+    assert f"VALUES (?c) {{ (<{NM}c1>) }}" in many  # one lookup of the condition, not a join of 16 rows
+    store = ox.Store()
+    graph = ox.NamedNode(NM + "g")
+    for i in range(ROWS_PER_SHARED_VALUE + 2):  # the bound query still answers every derived triple
+        store.add(
+            ox.Quad(ox.NamedNode(f"{NM}f{i}"), ox.NamedNode(NM + "has_condition"), ox.NamedNode(NM + "c1"), graph)
+        )
+        store.add(ox.Quad(ox.NamedNode(f"{NM}f{i}"), ox.NamedNode(NM + "m"), ox.NamedNode(f"{NM}e{i}"), graph))
+    answers = set(store.query(many, use_default_graph_as_union=True))
+    assert set(edges(ROWS_PER_SHARED_VALUE)) <= answers
