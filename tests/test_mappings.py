@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -209,3 +210,25 @@ def test_impact_index_refiles_an_edited_finding_as_a_fresh_index_would(real_kg: 
     assert "nmf:nssi-0007" not in by_pair[("nme:amygdala", "UBERON:0001876")].direct
     assert "nmf:nssi-0007" in by_pair[("nme:anterior-cingulate-cortex", "UBERON:0009835")].inherited
     assert all("nmf:nssi-0008" not in i.direct + i.inherited for i in after)
+
+
+def test_impact_index_stays_equal_to_a_fresh_index_over_rounds_of_random_edits(real_kg: KnowledgeGraph) -> None:
+    mapping_set = read_mapping_set(MAPPINGS)
+    above = falls_under(real_kg.store)
+    slots = finding_slots(real_kg.store)
+    entities = sorted({e for filled in slots.values() for e in filled})
+    index = ImpactIndex(mapping_set, above)
+    index.file(slots)
+    index.impacts()
+    rng = random.Random(11)
+    for round_number in range(6):  # each round: findings moved, dropped, added, then compared
+        findings = sorted(slots)
+        moved = {f: [rng.choice(entities), *slots[f][1:]] for f in rng.sample(findings, 5)}
+        dropped = rng.sample(sorted(set(findings) - set(moved)), 3)
+        added = {str(NMF[f"added-{round_number}-{i}"]): [rng.choice(entities)] for i in range(2)}
+        slots = {f: e for f, e in {**slots, **moved, **added}.items() if f not in dropped}
+        index.file({**moved, **added})
+        index.drop(dropped)
+        fresh = ImpactIndex(mapping_set, above)
+        fresh.file(slots)
+        assert index.impacts() == fresh.impacts(), f"round {round_number}"
