@@ -179,8 +179,62 @@ def test_a_pattern_in_a_filter_nested_in_a_not_exists_is_read() -> None:
     )
     assert predicates_read(query) == {"http://x/p", "http://x/q", "http://x/partner", "http://x/counts"}
     rule = Rule("nested", "CONSTRUCT { ?f <http://x/ok> ?m } WHERE {" + query.split("WHERE {", 1)[1])
-    assert not rule.restrictable_for({"http://x/partner"})  # read under a negation: not monotonic
+    assert not rule.restrictable_for({"http://x/q"})  # under one NOT EXISTS: a new ?m q ?a removes answers
+    assert rule.restrictable_for({"http://x/partner"})  # under two: monotonic, and ?f is the tested solution's
+    assert not rule.restrictable_for({"http://x/counts"})  # monotonic, but shares no variable with the solution
     assert rule.restrictable_for({"http://x/p"})
+
+
+# the mechanism-module rule's partner test: every partner anchor of ?m is met by a partner of ?f
+NESTED = """PREFIX x: <http://x/>
+CONSTRUCT { ?f x:ok ?m } WHERE {
+  ?f x:p ?m
+  FILTER NOT EXISTS { ?m x:q ?a FILTER NOT EXISTS { ?f x:partner ?z FILTER EXISTS { ?z x:counts ?a } } }
+}"""
+
+
+def _constructed(store: ox.Store, query: str) -> set[ox.Triple]:
+    return set(store.query(query, use_default_graph_as_union=True))  # type: ignore[arg-type]
+
+
+def test_a_rule_restricted_under_two_negations_finds_every_answer_a_change_gives_or_takes() -> None:
+    rule = Rule("nested", NESTED)
+    x = "http://x/"
+    graph = ox.NamedNode(x + "g")
+    rng = random.Random(3)
+    nodes = [ox.NamedNode(f"{x}n{i}") for i in range(4)]
+    predicates = {name: ox.NamedNode(x + name) for name in ("p", "q", "partner", "counts")}
+    changes_that_mattered = 0
+    for _ in range(60):  # random graphs; a random partner triple added (or, read backwards, removed)
+        store = ox.Store()
+        for _ in range(20):
+            name = rng.choice(list(predicates))
+            store.add(ox.Quad(rng.choice(nodes), predicates[name], rng.choice(nodes), graph))
+        changed = ox.Triple(rng.choice(nodes), predicates["partner"], rng.choice(nodes))
+        without = _constructed(store, NESTED)
+        store.add(ox.Quad(changed.subject, changed.predicate, changed.object, graph))
+        with_it = _constructed(store, NESTED)
+        assert without <= with_it  # monotonic in the partner triples
+        queries = rule.delta_queries([changed])
+        assert queries is not None
+        assert all("VALUES (?f)" in q for q in queries)
+        restricted = set().union(*(_constructed(store, q) for q in queries))
+        # what the triple gives (or, removed, takes away) is among the restricted rule's answers
+        assert with_it - without <= restricted <= with_it
+        changes_that_mattered += with_it != without
+    assert changes_that_mattered >= 3
+
+
+def test_under_exists_only_the_variables_of_the_tested_solutions_are_bound() -> None:
+    # ?g is bound at the top level, but not in the inner group's solutions the EXISTS tests: a
+    # new ?g x:p ?f can give an answer with another ?g, so only ?f may be bound
+    rule = Rule(
+        "inner",
+        "PREFIX x: <http://x/> CONSTRUCT { ?f x:ok ?g } WHERE { { ?f a x:A FILTER EXISTS { ?g x:p ?f } } ?g a x:B }",
+    )
+    changed = ox.Triple(ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/p"), ox.NamedNode("http://x/f1"))
+    (query,) = rule.delta_queries([changed]) or []
+    assert "VALUES (?f) { (<http://x/f1>) }" in query
 
 
 def test_head_queries_bind_the_template_and_refuse_what_may_be_unbound() -> None:

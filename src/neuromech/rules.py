@@ -110,13 +110,16 @@ class Rule:
         Semi-naive evaluation: once the rule has run, an answer it has not given yet must match
         one of its triple patterns to a triple added since. For each pattern that can read a
         changed triple there is one query: the rule with a ``VALUES`` block, opening its WHERE
-        group, that binds the pattern's variables to the changed triples it matches. Each
+        group, that binds the pattern's variables to the changed triples it matches (for a
+        pattern read monotonically under FILTER (NOT) EXISTS, the variables it shares with the
+        solutions the filter tests: see :meth:`_restrictions`). Each
         answer of such a query is an answer of the rule (a ``VALUES`` join only restricts), and
         together they give every answer that uses a changed triple.
 
         Returns None when the rule must run whole: a changed triple can be read by a property
-        path, a variable predicate, a pattern under UNION, OPTIONAL, MINUS, GRAPH, a sub-select
-        or a FILTER (EXISTS); more than :data:`DELTA_ROWS_LIMIT` changed triples match a
+        path, a variable predicate, a pattern under UNION, OPTIONAL, MINUS, GRAPH, a sub-select,
+        an odd number of FILTER NOT EXISTS, or a (NOT) EXISTS sharing no variable with the
+        solutions it tests; more than :data:`DELTA_ROWS_LIMIT` changed triples match a
         pattern; a changed triple holds a blank node (``VALUES`` cannot name one); or a bound
         variable is one of the template's that some solution may leave unbound (the ``VALUES``
         row would put a value the rule never derived into the template). Returns an empty list
@@ -126,15 +129,9 @@ class Rule:
         for triple in changed:
             by_predicate.setdefault(triple.predicate.value, []).append(triple)
         keys = {key for p, triples in by_predicate.items() for key in _keys_of(p, triples)}
-        where = _algebra(self.text)["p"]
-        template = _algebra(self.text).get("template") or []
-        exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(where)
         queries: list[str] = []
-        for pattern, bindable in _readings(where, bindable=True):
-            if not any(overlaps(key, read) for key in keys for read in _pattern_keys([pattern])):
-                continue
-            variables = list(dict.fromkeys(t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)))
-            if not bindable or not isinstance(pattern[1], URIRef) or not variables or exposed & set(variables):
+        for pattern, variables in self._restrictions(keys):
+            if variables is None:
                 return None
             rows = _delta_rows(pattern, variables, by_predicate.get(str(pattern[1]), []))
             if rows is None or len(rows) > DELTA_ROWS_LIMIT:
@@ -147,9 +144,10 @@ class Rule:
         """Whether :meth:`delta_queries` can restrict the rule to changed triples with these ``keys``.
 
         True when every pattern that can read such a triple is in the WHERE clause's top-level
-        conjunction (not under UNION, OPTIONAL, MINUS, GRAPH, a sub-select or a FILTER, where
-        the rule need not be monotonic in it), has a fixed predicate and binds no variable the
-        template may leave unbound; False too for a closure (:attr:`transitive_predicate`) that
+        conjunction, or under (NOT) EXISTS filters of it only, an even number of NOT EXISTS, with
+        a variable of the tested solutions (not under UNION, OPTIONAL, MINUS, GRAPH, a sub-select
+        or one NOT EXISTS, where the rule need not be monotonic in it), has a fixed predicate and
+        binds no variable the template may leave unbound; False too for a closure (:attr:`transitive_predicate`) that
         reads one. Incremental maintenance (:mod:`neuromech.incremental`) relies on it: a rule
         restrictable for what changed gains or loses only answers that use a changed triple.
         """
@@ -158,16 +156,35 @@ class Rule:
             return True
         if self.transitive_predicate:
             return False
+        return all(variables is not None for _, variables in self._restrictions(keys))
+
+    def _restrictions(self, keys: set[str]) -> Iterator[tuple[tuple[object, object, object], list[Variable] | None]]:
+        """Yield each pattern that can read a triple with ``keys``, and the variables that restrict the rule to those.
+
+        The variables are those a VALUES block opening the WHERE group binds (None: no block can).
+
+        A pattern of the top-level conjunction binds its own variables. A pattern in a
+        conjunction under FILTER (NOT) EXISTS filters only, under an even number of NOT EXISTS,
+        is read monotonically (``FILTER NOT EXISTS { ... FILTER NOT EXISTS { ?f p ?x } }``:
+        a new ``?f p ?x`` can only add answers), and an answer that uses a triple there has the
+        triple's terms in the variables it shares with the solutions the outermost filter tests
+        (EXISTS substitutes them), which are bound; with none shared, it cannot be restricted.
+        """
         where = _algebra(self.text)["p"]
         template = _algebra(self.text).get("template") or []
         exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(where)
-        for pattern, bindable in _readings(where, bindable=True):
+        for pattern, context, outer in _readings(where, _TOP):
             if not any(overlaps(key, read) for key in keys for read in _pattern_keys([pattern])):
                 continue
-            variables = {t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)}
-            if not bindable or not isinstance(pattern[1], URIRef) or not variables or exposed & variables:
-                return False
-        return True
+            variables = list(dict.fromkeys(t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)))
+            if context == _EVEN:
+                variables = [v for v in variables if v in outer]
+            elif context != _TOP:
+                variables = []
+            if not isinstance(pattern[1], URIRef) or not variables or exposed & set(variables):
+                yield pattern, None
+            else:
+                yield pattern, variables
 
     def head_queries(self, derived: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
         """Return queries whose answers include every ``derived`` triple the rule still derives.
@@ -408,24 +425,46 @@ _TRANSPARENT = {
 }
 
 
-def _readings(node: object, bindable: bool, top: bool = True) -> Iterator[tuple[tuple[object, object, object], bool]]:
-    """Yield every triple pattern under ``node``, with whether :meth:`Rule.delta_queries` may bind it."""
+# where a triple pattern sits, for restricting a rule to changed triples (Rule._restrictions)
+_TOP = "top-level conjunction"  # a VALUES block opening the WHERE group binds it
+_EVEN = "under an even number of NOT EXISTS"  # through conjunctions and (NOT) EXISTS filters only
+_ODD = "under an odd number of NOT EXISTS"
+# inside a (NOT) EXISTS pattern, the nodes that keep a conjunction
+_CONJUNCTION = {"BGP": (), "Join": ("p1", "p2"), "Filter": ("p",)}
+
+
+def _readings(
+    node: object, context: str | None, top: bool = True, outer: frozenset[Variable] = frozenset()
+) -> Iterator[tuple[tuple[object, object, object], str | None, frozenset[Variable]]]:
+    """Yield every triple pattern under ``node``, where it sits (``_TOP``, ``_EVEN``, ``_ODD`` or None), and ``outer``.
+
+    ``outer``, under (NOT) EXISTS filters: the variables every solution the outermost filter
+    tests binds, which EXISTS substitutes into the patterns.
+    """
     if isinstance(node, CompValue):
-        if bindable and node.name == "BGP":
-            for triple in node.get("triples") or []:
-                yield (triple[0], triple[1], triple[2]), True
-            return
-        # the query's own projection is transparent; a nested one is a sub-select
-        keep = ("p",) if top and node.name in {"Project", "Distinct", "Reduced"} else _TRANSPARENT.get(node.name, ())
         if node.name == "BGP":
             for triple in node.get("triples") or []:
-                yield (triple[0], triple[1], triple[2]), False
+                yield (triple[0], triple[1], triple[2]), context, outer
+            return
+        if context == _TOP and top and node.name in {"Project", "Distinct", "Reduced"}:
+            keep: tuple[str, ...] = ("p",)  # the query's own projection; a nested one is a sub-select
+        elif context == _TOP:
+            keep = _TRANSPARENT.get(node.name, ())
+        else:
+            keep = _CONJUNCTION.get(node.name, ()) if context else ()
         for key, value in node.items():
-            yield from _readings(value, bindable and key in keep, top and key in keep)
+            exists = node.name == "Filter" and key == "expr" and isinstance(value, CompValue)
+            if exists and context and value.name in {"Builtin_EXISTS", "Builtin_NOTEXISTS"}:
+                negated = value.name == "Builtin_NOTEXISTS"
+                inner = _ODD if (context == _ODD) != negated else _EVEN
+                tested = _certain(node["p"]) if context == _TOP else outer
+                yield from _readings(value.get("graph"), inner, False, tested)
+            else:
+                yield from _readings(value, context if key in keep else None, top and key in keep, outer)
     elif isinstance(node, list | tuple):
         for value in node:
             if isinstance(value, CompValue | list):
-                yield from _readings(value, False, False)
+                yield from _readings(value, None, False)
 
 
 # the children whose solutions every solution of a node extends (Union: either child's)
