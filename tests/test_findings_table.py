@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from rdflib import Graph, URIRef
 
+from neuromech import findings_table
 from neuromech.build import KnowledgeGraph
 from neuromech.export import findings_rows, record_order
 from neuromech.findings_table import findings_records
@@ -124,6 +126,16 @@ def test_restricted_to_some_findings_equals_their_part_of_the_whole(real_kg: Kno
     assert len(chosen) >= 8
     assert findings_records(real_kg.store, chosen) == {key: whole[key] for key in chosen}
     assert findings_records(real_kg.store, set()) == {}
+
+
+def test_restricted_to_more_findings_than_one_values_block_holds_equals_their_part(
+    real_kg: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = findings_records(real_kg.store)
+    chosen = set(sorted(whole)[::41])
+    monkeypatch.setattr(findings_table, "VALUES_CHUNK", 4)  # several blocks, the last one short
+    assert len(chosen) % 4
+    assert findings_records(real_kg.store, chosen) == {key: whole[key] for key in chosen}
 
 
 def test_compress_equals_the_curies_converter_on_every_iri_of_the_real_graph(real_kg: KnowledgeGraph) -> None:

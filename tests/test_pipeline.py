@@ -20,7 +20,7 @@ from neuromech.errors import InconsistentOntology, SourceSyntaxError, Validation
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildResult, BuildSession
+from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     check_consistent_ntriples,
@@ -172,16 +172,18 @@ EDITS = {
 }
 
 
-def _rebuild_and_compare(project_copy: ProjectPaths, tmp_path: Path, edit: str) -> BuildResult:
-    """Build, edit the claims, rebuild; assert `dist/` equals a full build's; return the rebuild's result."""
+def _rebuild_and_compare(
+    project_copy: ProjectPaths, tmp_path: Path, edit: str, file_name: str = "findings.ttl"
+) -> BuildResult:
+    """Build, edit a data file, rebuild; assert `dist/` equals a full build's; return the rebuild's result."""
     session = BuildSession(project_copy, check_reasoner=False)
     session.build(progress=False)
-    findings = project_copy.data_dir / "findings.ttl"
-    change = EDITS[edit][0]
-    before = findings.read_text(encoding="utf-8")
+    edited = project_copy.data_dir / file_name
+    change = {**EDITS, **ENTITY_EDITS}[edit][0]
+    before = edited.read_text(encoding="utf-8")
     assert change(before) != before, "the edit no longer applies to the fixture"
-    findings.write_text(change(before), encoding="utf-8")
-    assert session.changed_files() == ([findings], [])
+    edited.write_text(change(before), encoding="utf-8")
+    assert session.changed_files() == ([edited], [])
     result = session.rebuild(progress=False)
     fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
     BuildSession(fresh, check_reasoner=False).build(progress=False)
@@ -259,26 +261,64 @@ def test_rebuild_binding_shared_terms_alone_equals_a_full_build(
     assert _no_blank(rebuilt) == _no_blank(full)
 
 
+# edits to the entity layer, and how the rebuild brings the inferred graph up to date
+ENTITY_EDITS = {
+    # a label: no rule reads it; the rows of the findings on the almond change
+    "region label changed": (
+        lambda t: t.replace('rdfs:label "almond"@en', 'rdfs:label "almond body"@en', 1),
+        "delete and re-derive: 0 over-deleted",
+    ),
+    "method label changed": (
+        lambda t: t.replace('rdfs:label "scanner"@en', 'rdfs:label "MRI scanner"@en', 1),
+        "delete and re-derive: 0 over-deleted",
+    ),
+    # a mapping: the condition's IDs in findings.tsv; the mapped-ancestry rule (11) reads
+    # mappings under a UNION, so every rule runs again
+    "condition mapped": (
+        lambda t: t.replace(
+            'obo:IAO_0000115 "Fixture condition two."@en .',
+            'obo:IAO_0000115 "Fixture condition two."@en ;\n    skos:exactMatch obo:HP_0000716 .',
+            1,
+        ),
+        "whole graph",
+    ),
+    # the almond becomes a part of the dorsal cingulate: part-of closure (computed in Python,
+    # so every rule runs again), counts_for and the conditions' implicates_within change for
+    # nodes that are not claims
+    "region made a part": (
+        lambda t: t.replace(
+            "nme:almond a nm:BrainRegion ;",
+            "nme:almond a nm:BrainRegion ;\n    obo:BFO_0000050 nme:dorsal-cingulate ;",
+            1,
+        ),
+        "whole graph",
+    ),
+}
+
+
 @pytest.mark.slow
-def test_rebuild_after_an_entity_edit_equals_a_full_build(project_copy: ProjectPaths, tmp_path: Path) -> None:
-    session = BuildSession(project_copy, check_reasoner=False)
-    session.build(progress=False)
-    entities = project_copy.data_dir / "entities.ttl"
-    text = entities.read_text(encoding="utf-8")
-    # the almond becomes a part of the dorsal cingulate: part-of closure, counts_for and the
-    # conditions' implicates_within all change for nodes that are not claims
-    edited = text.replace('"Fixture region, a part."@en ;', '"Fixture region, a part."@en ;', 1)
-    assert "nme:almond a nm:BrainRegion" in edited
-    edited = edited.replace(
-        "nme:almond a nm:BrainRegion ;", "nme:almond a nm:BrainRegion ;\n    obo:BFO_0000050 nme:dorsal-cingulate ;", 1
-    )
-    entities.write_text(edited, encoding="utf-8")
-    result = session.rebuild(progress=False)
-    assert result.summary["materialisation"]["scope"] == "whole graph"  # type: ignore[index]
-    fresh = ProjectPaths(project_copy.root, data=project_copy.data_dir, dist=tmp_path / "fresh")
-    BuildSession(fresh, check_reasoner=False).build(progress=False)
-    incremental = Graph().parse(project_copy.dist_dir / "inferred.ttl")
-    assert _no_blank(incremental) == _no_blank(Graph().parse(fresh.dist_dir / "inferred.ttl"))
+@pytest.mark.parametrize("edit", list(ENTITY_EDITS), ids=list(ENTITY_EDITS))
+def test_rebuild_after_an_entity_edit_equals_a_full_build(
+    project_copy: ProjectPaths, tmp_path: Path, edit: str
+) -> None:
+    result = _rebuild_and_compare(project_copy, tmp_path, edit, "entities.ttl")
+    assert ENTITY_EDITS[edit][1] in result.summary["materialisation"]["scope"]  # type: ignore[index]
+
+
+def test_only_annotation_edits_leave_hermits_verdicts_standing(mini: ProjectPaths) -> None:
+    source = load_project_store(mini)
+    nme = "https://w3id.org/neuromech/entity/"
+
+    def delta(predicate: str, value: ox.NamedNode | ox.Literal) -> Delta:
+        return Delta(added={ox.Triple(ox.NamedNode(nme + "almond"), ox.NamedNode(predicate), value)})
+
+    label = delta("http://www.w3.org/2000/01/rdf-schema#label", ox.Literal("almond body", language="en"))
+    definition = delta("http://purl.obolibrary.org/obo/IAO_0000115", ox.Literal("A region.", language="en"))
+    part_of = delta("http://purl.obolibrary.org/obo/BFO_0000050", ox.NamedNode(nme + "cingulate"))
+    assert _annotations_only(source, label)
+    assert _annotations_only(source, definition)  # declared an owl:AnnotationProperty by the ontology
+    assert not _annotations_only(source, part_of)
+    assert not _annotations_only(source, Delta())
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from collections import defaultdict
 from itertools import product
 
 from neuromech import export
-from neuromech.store import Store, restrict, side_by_side
+from neuromech.store import VALUES_CHUNK, Store, chunks, restrict, side_by_side
 
 _PREFIXES = """PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -132,6 +132,12 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
     """
     if findings is not None and not findings:
         return {}
+    if findings is not None and len(findings) > VALUES_CHUNK:  # a finding's rows depend on its own triples
+        return {
+            finding: rows
+            for chunk in chunks(findings, VALUES_CHUNK)
+            for finding, rows in findings_values(store, set(chunk)).items()
+        }
     # the seven queries run side by side on the embedded store
     parts = [LABELS, EXTERNAL_IDS, *(_bind(q, findings) for q in (PARTNERS, CONTEXT, METHODS, CITED, CLAIMS))]
     *multi, claims = side_by_side(store, store.select_values, parts)

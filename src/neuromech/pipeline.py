@@ -194,16 +194,20 @@ class BuildSession:
                 raise ValidationFailed(report.render())
 
             rules = load_rules(self.paths.rules_dir)
+            findings: set[str] | None = delta.claims
+            impact: set[str] | None = delta.claims
             if delta.entity_layer_changed:
-                say("reason (HermiT: the entity layer changed; in the background)")
-                hermit = self._start_hermit(source)
+                if _annotations_only(source, delta):
+                    say("reason (HermiT skipped: only annotations of the entity layer changed)")
+                else:
+                    say("reason (HermiT: the entity layer changed; in the background)")
+                    hermit = self._start_hermit(source)
                 started = say("materialise derived edges")
                 if hermit is not None:
                     hermit.inputs_read.wait()
-                reasoning.clear_inferred(source.store)
-                materialised = reasoning.materialise(source.store, rules)
-                scope = "whole graph"
-                around = counts = None
+                materialised, around, scope, maintained = _maintain_entity_layer(source, rules, delta)
+                counts = _updated_counts(self.counts, delta, maintained)
+                findings, impact = _rows_to_refresh(source, delta, maintained)
             else:
                 say("reason (HermiT skipped: only claims changed)")
                 started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
@@ -213,14 +217,14 @@ class BuildSession:
 
             started = say("export")
             graphs = [loading.graph_iri(p) for p in [*changed, *removed]]
-            claims = None if delta.entity_layer_changed else delta.claims
             result = self._export(
                 timings,
                 started,
                 materialised,
                 len(report.violations),
                 changed_graphs=graphs,
-                claims=claims,
+                findings=findings,
+                impact=impact,
                 inferred_subjects=around,
                 counts=counts,
                 scope=scope,
@@ -298,13 +302,17 @@ class BuildSession:
         violations: int,
         *,
         changed_graphs: list[ox.NamedNode] | None = None,
-        claims: set[str] | None = None,
+        findings: set[str] | None = None,
+        impact: set[str] | None = None,
         inferred_subjects: set[str] | None = None,
         counts: dict[str, object] | None = None,
         scope: str = "whole graph",
         hermit: EntityLayerCheck | None = None,
     ) -> BuildResult:
-        """Write ``dist/``: every piece (``changed_graphs``/``claims`` None), or only those an edit changed.
+        """Write ``dist/``: every piece (``changed_graphs``/``findings``/``impact`` None), or those an edit changed.
+
+        ``findings`` are the findings whose ``findings.tsv`` rows are made again, ``impact``
+        those whose slots the mapping impact files again (None: all, and the hierarchy read again).
 
         The inferred graph's chunks are always re-serialised; ``changed_graphs`` lists the other
         graphs whose chunks are (``[]`` when the caller has serialised them already).
@@ -322,8 +330,8 @@ class BuildSession:
         with ThreadPoolExecutor(max_workers=2) as background:
             dumped = background.submit(self.release.refresh_graphs, store, graphs, inferred_subjects)  # type: ignore[arg-type]
             counted = background.submit(_counts, store) if counts is None else None
-            self.release.refresh_findings(store, claims)
-            self.release.refresh_impact(store, claims)
+            self.release.refresh_findings(store, findings)
+            self.release.refresh_impact(store, impact)
             dumped.result()
         files: dict[str, str | bytes | list[bytes]] = dict(self.release.graph_files())
         findings_tsv = files["findings.tsv"] = self.release.findings_tsv()
@@ -399,6 +407,91 @@ def _maintain(
     around = _claim_surroundings(source, delta)
     report = reasoning.rematerialise_around(source.store, rules, around)
     return report, around, f"{len(around)} node(s) around the edited claims", None
+
+
+def _maintain_entity_layer(
+    source: loading.SourceStore, rules: list[Rule], delta: Delta
+) -> tuple[reasoning.MaterialisationReport, set[str] | None, str, incremental.Maintenance | None]:
+    """Update the inferred graph after an edit to the entity layer: delete and re-derive, else every rule again.
+
+    Returns the report, the subjects whose inferred triples changed (None: the whole graph was
+    derived again), the scope, and what delete and re-derive changed (None when not used).
+    """
+    maintained = incremental.maintain(source.store, rules, delta.removed, delta.added)
+    if maintained is not None:
+        report = maintained.report
+        scope = (
+            f"delete and re-derive: {maintained.deleted} over-deleted, "
+            f"{maintained.rederived} re-derived, {report.added} added"
+        )
+        return report, maintained.subjects, scope, maintained
+    reasoning.clear_inferred(source.store)
+    return reasoning.materialise(source.store, rules), None, "whole graph", None
+
+
+_FALLS_UNDER = ox.NamedNode(str(NM.falls_under))
+_OWL_ANNOTATION_PROPERTY = ox.NamedNode("http://www.w3.org/2002/07/owl#AnnotationProperty")
+# OWL 2's built-in annotation properties (the structural specification, section 5.5)
+_BUILT_IN_ANNOTATIONS = frozenset(
+    ox.NamedNode(iri)
+    for iri in (
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2000/01/rdf-schema#comment",
+        "http://www.w3.org/2000/01/rdf-schema#seeAlso",
+        "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
+        "http://www.w3.org/2002/07/owl#deprecated",
+        "http://www.w3.org/2002/07/owl#versionInfo",
+        "http://www.w3.org/2002/07/owl#priorVersion",
+        "http://www.w3.org/2002/07/owl#backwardCompatibleWith",
+        "http://www.w3.org/2002/07/owl#incompatibleWith",
+    )
+)
+
+
+def _annotations_only(source: loading.SourceStore, delta: Delta) -> bool:
+    """Whether every triple the edit removed or added is an annotation (a label, a definition...).
+
+    Annotations carry no meaning in OWL 2 (the direct semantics ignore them), so HermiT's
+    verdicts on the entity layer before the edit still hold.
+    """
+    changed = {t.predicate for t in delta.removed | delta.added}
+    declared = {
+        q.subject for q in source.store.native.quads_for_pattern(None, _RDF_TYPE, _OWL_ANNOTATION_PROPERTY, None)
+    }
+    return bool(changed) and changed <= _BUILT_IN_ANNOTATIONS | declared
+
+
+def _rows_to_refresh(
+    source: loading.SourceStore, delta: Delta, maintained: incremental.Maintenance | None
+) -> tuple[set[str] | None, set[str] | None]:
+    """Return the findings whose table rows, and whose mapping-impact slots, an entity-layer edit can change.
+
+    A finding's row reads its own triples and, one hop away, the labels and mappings of its
+    condition, entities, method and context, and its studies' citations: the rows to make
+    again are the edited claims' and those of findings pointing at a node the edit touched.
+    The impact reads the findings' slots (their own triples) and ``nm:falls_under``: when the
+    edit changed no ``nm:falls_under`` triple, only the edited claims are filed again. None
+    (all of them) when the inferred graph was derived again whole, or a changed triple's
+    subject is a blank node.
+    """
+    changed = delta.removed | delta.added
+    if maintained is None or any(isinstance(t.subject, ox.BlankNode) for t in changed):
+        return None, None
+    native = source.store.native
+    findings = set(delta.claims)
+    finding = ox.NamedNode(str(NM.Finding))
+    for node in delta.touched:
+        pointing = {q.subject for q in native.quads_for_pattern(None, None, ox.NamedNode(node), None)}
+        findings.update(
+            s.value
+            for s in pointing
+            if isinstance(s, ox.NamedNode) and next(native.quads_for_pattern(s, _RDF_TYPE, finding, None), None)
+        )
+    inferred = maintained.lost | maintained.gained
+    hierarchy_changed = any(q.predicate == _FALLS_UNDER for q in inferred) or any(
+        t.predicate == _FALLS_UNDER for t in changed
+    )
+    return findings, (None if hierarchy_changed else set(delta.claims))
 
 
 def _updated_counts(

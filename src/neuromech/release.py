@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from neuromech import export, findings_table, mapping_impact
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
-from neuromech.store import OxigraphStore, restrict, side_by_side
+from neuromech.store import OxigraphStore, chunks, restrict, side_by_side
 from neuromech.subject_blocks import replace_subjects, serialise_subjects
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
@@ -102,9 +102,9 @@ class Release:
     def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
         """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy.
 
-        With ``only`` (an edit to claims alone) the hierarchy is kept: ``nm:falls_under`` is
-        derived from entities and mappings, never from claims (0.9 s at 10^6 triples); the
-        impact index then re-files only those findings.
+        With ``only`` (an edit to claims alone, or to entities that changed no ``nm:falls_under``)
+        the hierarchy is kept: ``nm:falls_under`` is derived from entities and mappings, never
+        from claims (0.9 s at 10^6 triples); the impact index then re-files only those findings.
         """
         if only is None or self.impact is None:
             self.slots = mapping_impact.finding_slots(store)
@@ -113,11 +113,11 @@ class Release:
             return
         for finding in only:
             self.slots.pop(finding, None)
-        fresh = (
-            mapping_impact.finding_slots(store, restrict(mapping_impact.FINDING_SLOTS_QUERY, "finding", only))
-            if only
-            else {}
-        )
+        fresh: dict[str, list[str]] = {}
+        for chunk in chunks(only):
+            fresh.update(
+                mapping_impact.finding_slots(store, restrict(mapping_impact.FINDING_SLOTS_QUERY, "finding", chunk))
+            )
         self.slots.update(fresh)
         self.impact.drop(only)
         self.impact.file(fresh)

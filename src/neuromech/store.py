@@ -168,6 +168,18 @@ def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
     return query
 
 
+# at most this many IRIs in one restricting VALUES block: at 10^6 triples Oxigraph answered the
+# findings table's claims query restricted to 256 findings in 16 ms and to 1,489 in 15.9 s (it
+# changes its plan for a large block), so more are split over several queries
+VALUES_CHUNK = 200
+
+
+def chunks(iris: Iterable[str], size: int = VALUES_CHUNK) -> list[list[str]]:
+    """Split ``iris`` (sorted) into lists of at most ``size``, one for each restricting VALUES block."""
+    ordered = sorted(iris)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
 def _top_level_brace(query: str) -> int:
     """Return the index of the ``{`` opening the top-level WHERE group of a SELECT/ASK query."""
     for index, char in sparql_braces(query):
