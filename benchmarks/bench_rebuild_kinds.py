@@ -1,0 +1,156 @@
+"""Benchmark: the rebuild after each kind of one-file edit, beside the full build, at 10^4-10^6 triples.
+
+Writes ``bench_build.py``'s synthetic project, builds it once with
+:class:`neuromech.pipeline.BuildSession`, then for each kind of edit edits one data file,
+rebuilds, reverts the file and rebuilds again. It prints, for each rebuild, its wall time, its
+steps, how the inferred graph was kept up to date and the full build's time divided by it
+(measured in the same run), and at the end whether the inferred graph equals the full
+build's, triple for triple.
+
+The edited finding is chosen by IRI (the smallest that fits), so the same project gives the
+same edits whatever order the writer put its lines in.
+
+Usage: ``python benchmarks/bench_rebuild_kinds.py [--triples 1000000] [--reasoner] [--root DIR]``
+(``--root``: reuse, or keep, the written project there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+from bench_build import TRIPLES_PER_FINDING, write_project
+
+from neuromech.namespaces import INFERRED_GRAPH
+from neuromech.paths import ProjectPaths
+from neuromech.pipeline import BuildSession
+
+FINDINGS_FILE = "findings/synthetic-003.ttl"
+ENTITIES_FILE = "entities/synthetic-entities.ttl"
+NM = "https://w3id.org/neuromech/"
+Edit = Callable[[str], str]
+
+
+def _subject(line: str) -> str:
+    return line.split(" ", 1)[0]
+
+
+def _first(lines: list[str], predicate: str, test: Callable[[str], bool] = lambda _: True) -> str:
+    """The line with ``predicate`` whose subject is the smallest IRI among those passing ``test``."""
+    found = [line for line in lines if f"<{NM}{predicate}>" in line and test(line)]
+    if not found:
+        raise RuntimeError(f"no {predicate} line to edit")
+    return min(found, key=_subject)
+
+
+def _replace_line(line: str, new: str) -> Edit:
+    return lambda text: text.replace(line, new, 1)
+
+
+def edits(paths: ProjectPaths) -> dict[str, tuple[str, Edit]]:
+    """Each kind of edit: the data file it edits (relative to ``data/``) and the change."""
+    lines = (paths.data_dir / FINDINGS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    referenced = "".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("entities", "modules")
+        for p in (paths.data_dir / folder).glob("*.ttl")
+    )
+    flip = _first(lines, "has_direction", lambda line: bool(re.search(r"/(in|de)creased>", line)))
+    condition = _first(lines, "has_condition")
+    measured = _first(lines, "has_measured_entity", lambda line: "/entity/entity-" in line)
+    victim = _subject(_first(lines, "has_direction", lambda line: _subject(line) not in referenced))
+    donor = _subject(_first(lines, "has_partner_entity"))
+    copy = re.sub(r"syn-[a-z]{3}-\d{4}>$", "syn-zzz-0001>", donor)
+    entities = (paths.data_dir / ENTITIES_FILE).read_text(encoding="utf-8")
+    label = re.search(
+        rf'^<{NM}entity/entity-\d+> <http://www.w3.org/2000/01/rdf-schema#label> "[^"]*"@en \.$', entities, re.M
+    )
+    if label is None:
+        raise RuntimeError("no English entity label to edit")
+    return {
+        "direction flipped": (FINDINGS_FILE, _replace_line(flip, _flip(flip))),
+        "condition changed": (
+            FINDINGS_FILE,
+            _replace_line(
+                condition, re.sub(r"condition-(\d+)>", lambda m: f"condition-{(int(m.group(1)) + 1) % 8}>", condition)
+            ),
+        ),
+        "measured entity changed": (
+            FINDINGS_FILE,
+            _replace_line(measured, re.sub(r"entity-(\d+)>", lambda m: f"entity-{int(m.group(1)) + 3}>", measured)),
+        ),
+        "finding deleted": (
+            FINDINGS_FILE,
+            lambda text: "".join(line for line in text.splitlines(keepends=True) if _subject(line) != victim),
+        ),
+        "finding added": (
+            FINDINGS_FILE,
+            lambda text: text + "".join(line.replace(donor, copy, 1) for line in lines if _subject(line) == donor),
+        ),
+        "entity label changed": (
+            ENTITIES_FILE,
+            _replace_line(label.group(0), label.group(0).replace('"@en', ' (renamed)"@en')),
+        ),
+    }
+
+
+def _flip(line: str) -> str:
+    return (
+        line.replace("/increased>", "/decreased>")
+        if "/increased>" in line
+        else line.replace("/decreased>", "/increased>")
+    )
+
+
+def _inferred(session: BuildSession) -> set[ox.Triple]:
+    assert session.source is not None
+    graph = ox.NamedNode(str(INFERRED_GRAPH))
+    return {q.triple for q in session.source.store.native.quads_for_pattern(None, None, None, graph)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=20, help="data files the findings are spread over")
+    parser.add_argument("--reasoner", action="store_true", help="run HermiT (in the background) as a build does")
+    parser.add_argument("--root", type=Path, help="where the project is written (reused when it exists)")
+    args = parser.parse_args()
+    root = args.root or Path(tempfile.mkdtemp(prefix="neuromech-rebuilds-"))
+    if not (root / "data").exists():
+        written = write_project(root, int(args.triples / TRIPLES_PER_FINDING), args.files)
+        print(f"project: {root} ({written:,} synthetic triples)")
+    paths = ProjectPaths(root)
+    kinds = edits(paths)
+    session = BuildSession(paths, check_reasoner=args.reasoner)
+    started = time.perf_counter()
+    built = session.build(progress=False)
+    full = time.perf_counter() - started
+    print(f"full build: {full:.2f} s {built.summary['timings_s']}")
+    before = _inferred(session)
+    print(f"{'edit':24} {'':7} {'wall':>7} {'full/this':>9}  steps; how the inferred graph was kept up to date")
+    for kind, (name, change) in kinds.items():
+        target = paths.data_dir / name
+        original = target.read_text(encoding="utf-8")
+        edited = change(original)
+        if edited == original:
+            raise RuntimeError(f"the edit '{kind}' changed nothing")
+        for phase, text in (("edit", edited), ("revert", original)):
+            target.write_text(text, encoding="utf-8")
+            started = time.perf_counter()
+            result = session.rebuild(progress=False)
+            wall = time.perf_counter() - started
+            scope = dict(result.summary["materialisation"])["scope"]  # type: ignore[call-overload]
+            print(f"{kind:24} {phase:7} {wall:6.2f}s {full / wall:8.1f}x  {result.summary['timings_s']}; {scope}")
+            sys.stdout.flush()
+    after = _inferred(session)
+    print(f"inferred graph after the edits and reverts equals the full build's: {after == before} ({len(after):,})")
+
+
+if __name__ == "__main__":
+    main()
