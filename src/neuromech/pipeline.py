@@ -196,23 +196,20 @@ class BuildSession:
             rules = load_rules(self.paths.rules_dir)
             findings: set[str] | None = delta.claims
             impact: set[str] | None = delta.claims
-            if delta.entity_layer_changed:
-                if _annotations_only(source, delta):
-                    say("reason (HermiT skipped: only annotations of the entity layer changed)")
-                else:
-                    say("reason (HermiT: the entity layer changed; in the background)")
-                    hermit = self._start_hermit(source)
-                started = say("materialise derived edges")
-                if hermit is not None:
-                    hermit.inputs_read.wait()
-                materialised, around, scope, maintained = _maintain_entity_layer(source, rules, delta)
-                counts = _updated_counts(self.counts, delta, maintained)
-                findings, impact = _rows_to_refresh(source, delta, maintained)
-            else:
+            if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
-                started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
-                materialised, around, scope, maintained = _maintain(source, rules, delta)
-                counts = _updated_counts(self.counts, delta, maintained)
+            elif _annotations_only(source, delta):
+                say("reason (HermiT skipped: only annotations of the entity layer changed)")
+            else:
+                say("reason (HermiT: the entity layer changed; in the background)")
+                hermit = self._start_hermit(source)
+            started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
+            if hermit is not None:
+                hermit.inputs_read.wait()  # HermiT's input is read off the store before the rules write to it
+            materialised, around, scope, maintained = _maintain(source, rules, delta)
+            counts = _updated_counts(self.counts, delta, maintained)
+            if delta.entity_layer_changed:
+                findings, impact = _rows_to_refresh(source, delta, maintained)
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
@@ -388,13 +385,14 @@ def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
 
 def _maintain(
     source: loading.SourceStore, rules: list[Rule], delta: Delta
-) -> tuple[reasoning.MaterialisationReport, set[str], str, incremental.Maintenance | None]:
-    """Update the inferred graph after a claim-only edit.
+) -> tuple[reasoning.MaterialisationReport, set[str] | None, str, incremental.Maintenance | None]:
+    """Update the inferred graph after an edit to data files.
 
     Delete and re-derive (:func:`neuromech.incremental.maintain`) when the rules allow it;
-    otherwise every inferred triple about the nodes around the edited claims is re-derived.
-    Returns the report, the subjects whose inferred triples changed, the scope, and what
-    delete and re-derive changed (None when it was not used).
+    otherwise every inferred triple about the nodes around the edited claims is re-derived
+    (an edit to claims only), or the whole graph (an edit to the entity layer). Returns the
+    report, the subjects whose inferred triples changed (None: the whole graph), the scope,
+    and what delete and re-derive changed (None when it was not used).
     """
     maintained = incremental.maintain(source.store, rules, delta.removed, delta.added)
     if maintained is not None:
@@ -404,29 +402,12 @@ def _maintain(
             f"{maintained.rederived} re-derived, {report.added} added"
         )
         return report, maintained.subjects, scope, maintained
+    if delta.entity_layer_changed:
+        reasoning.clear_inferred(source.store)
+        return reasoning.materialise(source.store, rules), None, "whole graph", None
     around = _claim_surroundings(source, delta)
     report = reasoning.rematerialise_around(source.store, rules, around)
     return report, around, f"{len(around)} node(s) around the edited claims", None
-
-
-def _maintain_entity_layer(
-    source: loading.SourceStore, rules: list[Rule], delta: Delta
-) -> tuple[reasoning.MaterialisationReport, set[str] | None, str, incremental.Maintenance | None]:
-    """Update the inferred graph after an edit to the entity layer: delete and re-derive, else every rule again.
-
-    Returns the report, the subjects whose inferred triples changed (None: the whole graph was
-    derived again), the scope, and what delete and re-derive changed (None when not used).
-    """
-    maintained = incremental.maintain(source.store, rules, delta.removed, delta.added)
-    if maintained is not None:
-        report = maintained.report
-        scope = (
-            f"delete and re-derive: {maintained.deleted} over-deleted, "
-            f"{maintained.rederived} re-derived, {report.added} added"
-        )
-        return report, maintained.subjects, scope, maintained
-    reasoning.clear_inferred(source.store)
-    return reasoning.materialise(source.store, rules), None, "whole graph", None
 
 
 _FALLS_UNDER = ox.NamedNode(str(NM.falls_under))
