@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -73,26 +74,30 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
-def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes]], target: Path) -> list[Path]:
+def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]], target: Path) -> list[Path]:
     """Write ``files`` (name -> content) into ``target`` only once all were written.
 
-    A content is text, bytes, or a sequence of byte pieces written one after another (a
-    release's graph files are assembled from per-graph chunks without joining them in memory
-    first: at 10^6 triples that saved 0.6 s and 400 MB). The files are written to a staging
-    folder beside ``target`` first; only when every one succeeded are they moved into
-    ``target``, each by an atomic rename. A failure leaves ``target`` as it was.
+    A content is text, bytes, or a sequence of pieces written one after another: bytes, or a
+    file whose whole content is copied (a release's graph files are assembled from per-graph
+    chunk files, copied by the kernel, without joining them in memory). The files are written
+    to a staging folder beside ``target`` first; only when every one succeeded are they moved
+    into ``target``, each by an atomic rename. A failure leaves ``target`` as it was.
     """
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
     try:
         for name, content in files.items():
-            with (staging / name).open("wb") as handle:
+            with (staging / name).open("wb", buffering=0) as handle:
                 if isinstance(content, str):
-                    handle.write(content.encode("utf-8"))
+                    _write_all(handle, content.encode("utf-8"))
                 elif isinstance(content, bytes):
-                    handle.write(content)
+                    _write_all(handle, content)
                 else:
-                    handle.writelines(content)
+                    for piece in content:
+                        if isinstance(piece, Path):
+                            _append_file(handle, piece)
+                        else:
+                            _write_all(handle, piece)
         written = []
         for name in files:
             (staging / name).replace(target / name)
@@ -100,6 +105,31 @@ def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes]], target
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    """Write all of ``data`` to an unbuffered file (a raw write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) or 0 :]
+
+
+def _append_file(handle: BinaryIO, path: Path) -> None:
+    """Append the content of ``path`` to an unbuffered file, copied in the kernel where it can be."""
+    with path.open("rb", buffering=0) as source:
+        size = os.fstat(source.fileno()).st_size
+        try:
+            while size > 0:
+                copied = os.copy_file_range(source.fileno(), handle.fileno(), size)
+                if copied == 0:
+                    break
+                size -= copied
+        except (AttributeError, OSError):  # no copy_file_range (platform, file system): copy through Python
+            pass
+        if size > 0:
+            source.seek(-size, os.SEEK_END)
+            while chunk := source.read(1 << 20):
+                _write_all(handle, chunk)
 
 
 # list-valued columns and their separator: GROUP_CONCAT order is undefined, so parts are sorted

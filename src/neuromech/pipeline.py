@@ -37,7 +37,7 @@ from neuromech.errors import ValidationFailed
 from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
-from neuromech.release import Release
+from neuromech.release import ChunkFolder, Release
 from neuromech.rules import Rule, load_rules
 from neuromech.store import OxigraphStore
 
@@ -64,7 +64,7 @@ class BuildSession:
     data_digests: dict[Path, str] = field(default_factory=dict)
     frame_digest: str = ""
     unsatisfiable: list[str] = field(default_factory=list)
-    release: Release = field(default_factory=Release)
+    release: Release | None = None  # made by build(); its chunk files live under dist/.cache
     digests: loading.DigestCache = field(default_factory=loading.DigestCache)
     counts: dict[str, object] | None = None  # the last build summary's counts
 
@@ -107,7 +107,9 @@ class BuildSession:
         started = say("load")
         self.frame_digest = self._frame_digest()
         self.data_digests = self._digests(self.data_source_files())
-        self.release = Release()  # chunks of files a previous build had are not carried over
+        if self.release is not None:  # chunks of files a previous build had are not carried over
+            self.release.folder.remove()
+        release = self.release = Release(ChunkFolder(self.paths.dist_dir / ".cache"))
         source = loading.load_project_store(self.paths)
         self.shapes = loading.load_shapes(self.paths)
         self.catalogue = queries.load_catalogue(self.paths.queries_dir)
@@ -131,7 +133,7 @@ class BuildSession:
             # the GIL) slowed the rules from 16 s to 33 s, more than it saved.
             asserted = [g for g in source.store.native.named_graphs() if g.value != str(INFERRED_GRAPH)]
             with ThreadPoolExecutor(max_workers=1) as beside:
-                dumped = beside.submit(self.release.refresh_graphs, source.store, asserted)  # type: ignore[arg-type]
+                dumped = beside.submit(release.refresh_graphs, source.store, asserted)  # type: ignore[arg-type]
                 materialised = reasoning.materialise(source.store, load_rules(self.paths.rules_dir))
                 timings["materialise"] = time.perf_counter() - started
                 waited = time.perf_counter()
@@ -319,6 +321,7 @@ class BuildSession:
         ``scope`` (what the materialisation covered) goes into the build summary.
         """
         assert self.source is not None
+        assert self.release is not None
         store = self.source.store
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
         graphs = list(store.native.named_graphs()) if changed_graphs is None else [*changed_graphs, inferred_graph]
@@ -330,7 +333,7 @@ class BuildSession:
             self.release.refresh_findings(store, findings)
             self.release.refresh_impact(store, impact)
             dumped.result()
-        files: dict[str, str | bytes | list[bytes]] = dict(self.release.graph_files())
+        files: dict[str, str | bytes | list[bytes | Path]] = dict(self.release.graph_files())
         findings_tsv = files["findings.tsv"] = self.release.findings_tsv()
         mapping_set = read_mapping_set(self.paths.mappings_file)
         files.update(mappings.export_mapping_set(mapping_set))

@@ -4,7 +4,9 @@
   from one serialised chunk per named graph of the store (a source file, the mapping set,
   the inferred graph): Turtle chunks share one prefix block, RDF/XML chunks one ``rdf:RDF``
   element, JSON-LD chunks one top-level array. A rebuild re-serialises the chunks of the
-  graphs it changed.
+  graphs it changed. The chunks are kept on disk (:class:`ChunkFolder`, under
+  ``dist/.cache``), not in memory: at 10^6 triples they are ~490 MB, a third of the build's
+  peak, and the release files are copied from them by the kernel.
 - ``findings.tsv`` rows (:mod:`neuromech.findings_table`) and the mapping impact's finding
   slots are kept per finding; a rebuild after an edit to claims re-queries only the edited
   findings (a VALUES block on ``?finding``).
@@ -12,8 +14,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -27,11 +34,57 @@ PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
 
 
+class ChunkFolder:
+    """A private folder of serialised chunks, one file each, removed when the folder is dropped.
+
+    Made under ``parent`` as ``chunks-<pid>-<random>``; folders left by a process that no
+    longer runs (a build that was killed) are removed when the next one is made. Each chunk
+    gets a new file, so a chunk being replaced stays whole until its successor is written.
+    """
+
+    def __init__(self, parent: Path) -> None:
+        """Make the folder under ``parent`` (created if needed)."""
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(parent)
+        self.path = Path(tempfile.mkdtemp(prefix=f"chunks-{os.getpid()}-", dir=parent))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+
+    def write(self, body: bytes) -> Path:
+        """Store ``body`` in a new file of the folder; return its path."""
+        fd, name = tempfile.mkstemp(dir=self.path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        return Path(name)
+
+    def remove(self) -> None:
+        """Remove the folder and its chunks now."""
+        self._finalizer()
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove the chunk folders under ``parent`` whose process is gone."""
+    for folder in parent.glob("chunks-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # running, under another user
+        return True
+    return True
+
+
 @dataclass
 class Release:
-    """Serialised chunks per graph, findings rows per finding, and the mapping impact's inputs."""
+    """Serialised chunks per graph (files in ``folder``), findings rows per finding, and the mapping impact's inputs."""
 
-    chunks: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    folder: ChunkFolder
+    chunks: dict[str, dict[str, Path]] = field(default_factory=dict)
     lines: dict[str, str] = field(default_factory=dict)
     slots: dict[str, list[str]] = field(default_factory=dict)
     above: dict[str, set[str]] = field(default_factory=dict)
@@ -61,21 +114,29 @@ class Release:
             if native.contains_named_graph(graph):
                 wanted += [(graph.value, name, graph) for name in export.GRAPH_FORMATS]
             else:
-                self.chunks.pop(graph.value, None)
+                _unlink(self.chunks.pop(graph.value, {}).values())
 
-        def dump(item: tuple[str, str, ox.NamedNode]) -> bytes:
+        def dump(item: tuple[str, str, ox.NamedNode]) -> Path:
             key, name, graph = item
             rdf_format = export.GRAPH_FORMATS[name]
             if spliced and key == inferred:
                 fresh = _body(name, serialise_subjects(native, graph, nodes, rdf_format, prefixes=PREFIXES))
-                return replace_subjects(name, self.chunks[key][name], nodes, fresh, prefixes=PREFIXES)
-            return _body(name, native.dump(format=rdf_format, from_graph=graph, prefixes=PREFIXES) or b"")
+                kept = self.chunks[key][name].read_bytes()
+                return self.folder.write(replace_subjects(name, kept, nodes, fresh, prefixes=PREFIXES))
+            return self.folder.write(
+                _body(name, native.dump(format=rdf_format, from_graph=graph, prefixes=PREFIXES) or b"")
+            )
 
-        for (key, name, _), body in zip(wanted, side_by_side(store, dump, wanted), strict=True):
-            self.chunks.setdefault(key, {})[name] = body
+        for (key, name, _), path in zip(wanted, side_by_side(store, dump, wanted), strict=True):
+            replaced = self.chunks.setdefault(key, {}).get(name)
+            self.chunks[key][name] = path
+            _unlink([replaced] if replaced else [])
 
-    def graph_files(self) -> dict[str, list[bytes]]:
-        """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``, as byte pieces."""
+    def graph_files(self) -> dict[str, list[bytes | Path]]:
+        """Assemble ``neuromech.ttl``/``.owl``/``.jsonld`` (all graphs) and ``inferred.ttl``, as pieces.
+
+        A piece is bytes or a chunk file copied whole (:func:`neuromech.export.publish_directory`).
+        """
         inferred = str(INFERRED_GRAPH)
         ordered = [k for k in sorted(self.chunks) if k != inferred] + ([inferred] if inferred in self.chunks else [])
         files = {name: _join(name, [self.chunks[k][name] for k in ordered]) for name in export.GRAPH_FORMATS}
@@ -144,13 +205,25 @@ def _body(name: str, chunk: bytes) -> bytes:
     return b"" if stripped in (b"", b"[]") else stripped[1:-1]
 
 
-def _join(name: str, bodies: list[bytes]) -> list[bytes]:
-    """Return the pieces of a whole file of the format of ``name`` holding ``bodies``."""
+def _join(name: str, bodies: Sequence[bytes | Path]) -> list[bytes | Path]:
+    """Return the pieces of a whole file of the format of ``name`` holding the chunks ``bodies`` (bytes or files)."""
     if name.endswith(".ttl"):
         return [_TURTLE_HEADER, *bodies]
     if name.endswith(".owl"):
         return [_RDF_XML_HEAD, *bodies, _RDF_XML_END]
-    return [b"[", b",".join(body for body in bodies if body), b"]"]
+    pieces: list[bytes | Path] = [b"["]
+    for body in (body for body in bodies if _size(body)):
+        pieces += [b",", body] if len(pieces) > 1 else [body]
+    return [*pieces, b"]"]
+
+
+def _size(piece: bytes | Path) -> int:
+    return len(piece) if isinstance(piece, bytes) else piece.stat().st_size
+
+
+def _unlink(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _strip_prefixes(chunk: bytes) -> bytes:

@@ -1,0 +1,98 @@
+"""Release files assembled from chunk files kept on disk, and published atomically."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+
+from neuromech import export
+from neuromech.release import ChunkFolder, Release
+from neuromech.store import OxigraphStore
+
+DATA = """@prefix nm: <https://w3id.org/neuromech/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+nm:a rdfs:label "a"@en ; nm:counts_for nm:b .
+nm:b rdfs:label "b"@en .
+"""
+GRAPH_A = ox.NamedNode("file:///a.ttl")
+GRAPH_B = ox.NamedNode("file:///b.ttl")
+EMPTY = ox.NamedNode("file:///empty.ttl")
+
+
+def _store() -> OxigraphStore:
+    store = OxigraphStore()
+    store.native.load(DATA.encode(), format=ox.RdfFormat.TURTLE, to_graph=GRAPH_A)
+    store.native.load(
+        b'<https://w3id.org/neuromech/c> <http://www.w3.org/2000/01/rdf-schema#label> "c" .',
+        format=ox.RdfFormat.N_TRIPLES,
+        to_graph=GRAPH_B,
+    )
+    store.native.add_graph(EMPTY)
+    return store
+
+
+def test_graph_files_from_chunk_files_hold_every_graph(tmp_path: Path) -> None:
+    store = _store()
+    release = Release(ChunkFolder(tmp_path / ".cache"))
+    release.refresh_graphs(store, [GRAPH_A, GRAPH_B, EMPTY])
+    chunk_files = list(release.folder.path.iterdir())
+    assert len(chunk_files) == 9  # three graphs, three formats each (the empty graph's chunks are empty)
+    written = export.publish_directory(release.graph_files(), tmp_path / "dist")
+    assert {p.name for p in written} == {*export.GRAPH_FORMATS, "inferred.ttl"}
+    syntax = {"neuromech.ttl": "turtle", "neuromech.owl": "xml", "neuromech.jsonld": "json-ld"}
+    for name, parser in syntax.items():
+        graph = Graph().parse(tmp_path / "dist" / name, format=parser)
+        assert len(graph) == 4, name  # a's three triples and c's label; nothing from the empty graph
+    assert (tmp_path / "dist" / "inferred.ttl").read_text(encoding="utf-8").count("@prefix") > 0
+
+    # re-serialising a graph replaces its chunk files; a graph gone from the store loses them
+    store.native.remove_graph(GRAPH_B)
+    release.refresh_graphs(store, [GRAPH_A, GRAPH_B])
+    assert len(list(release.folder.path.iterdir())) == 6
+    export.publish_directory(release.graph_files(), tmp_path / "dist")
+    assert len(Graph().parse(tmp_path / "dist" / "neuromech.jsonld", format="json-ld")) == 3
+
+
+def test_chunk_folder_is_removed_with_its_release_and_orphans_by_the_next(tmp_path: Path) -> None:
+    parent = tmp_path / ".cache"
+    folder = ChunkFolder(parent)
+    path = folder.path
+    folder.write(b"x")
+    del folder
+    gc.collect()
+    assert not path.exists()
+
+    orphan = parent / "chunks-999999999-abc"  # a process id no process has
+    orphan.mkdir()
+    alive = parent / f"chunks-{os.getpid()}-abc"  # this process: another session's, kept
+    alive.mkdir()
+    kept = ChunkFolder(parent)
+    assert not orphan.exists()
+    assert alive.exists()
+    kept.remove()
+    assert not kept.path.exists()
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_published_pieces_are_bytes_and_files_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_copy: bool
+) -> None:
+    if not kernel_copy:  # a platform without copy_file_range copies through Python
+
+        def refuse(*_: object) -> int:
+            raise OSError("not supported")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    big = tmp_path / "big"
+    big.write_bytes(bytes(range(256)) * 20_000)  # 5 MB: more than one read of the fallback
+    small = tmp_path / "small"
+    small.write_bytes(b"middle")
+    written = export.publish_directory({"out": [b"<", big, small, b">"], "text": "é"}, tmp_path / "dist")
+    assert (tmp_path / "dist" / "out").read_bytes() == b"<" + big.read_bytes() + b"middle>"
+    assert (tmp_path / "dist" / "text").read_text(encoding="utf-8") == "é"
+    assert [p.name for p in written] == ["out", "text"]
