@@ -59,23 +59,30 @@ def test_graph_files_from_chunk_files_hold_every_graph(tmp_path: Path) -> None:
 
 
 def test_chunk_folder_is_removed_with_its_release_and_orphans_by_the_next(tmp_path: Path) -> None:
-    parent = tmp_path / ".cache"
+    parent = tmp_path / "dist" / ".cache"
     folder = ChunkFolder(parent)
-    path = folder.path
-    folder.write(b"x")
+    assert not parent.exists()  # nothing is made before the first chunk
+    path = folder.write(b"x").parent
+    assert path.parent == parent
     del folder
     gc.collect()
     assert not path.exists()
+    assert not (tmp_path / "dist").exists()  # the folders made for it went too, being empty
 
+    parent.mkdir(parents=True)
+    (parent / "hermit.json").write_text("{}")
     orphan = parent / "chunks-999999999-abc"  # a process id no process has
     orphan.mkdir()
     alive = parent / f"chunks-{os.getpid()}-abc"  # this process: another session's, kept
     alive.mkdir()
     kept = ChunkFolder(parent)
+    made = kept.path
+    assert made.exists()
     assert not orphan.exists()
     assert alive.exists()
     kept.remove()
-    assert not kept.path.exists()
+    assert not made.exists()
+    assert (parent / "hermit.json").exists()  # a folder it did not make is kept
 
 
 @pytest.mark.parametrize("kernel_copy", [True, False])

@@ -7,7 +7,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -153,6 +153,10 @@ def _cell(value: str | None, as_curie: bool, separators: tuple[str, str] | None)
     Cached: most cells repeat (a condition's IDs and label, an entity's, a measure's), and at
     10^6 triples the 971k cells of ``findings.tsv`` took 3.6 s to format one by one.
     """
+    return _format_cell(value, as_curie, separators)
+
+
+def _format_cell(value: str | None, as_curie: bool, separators: tuple[str, str] | None) -> str:
     if value is None:
         return ""
     text = " ".join(str(value).split())
@@ -163,19 +167,45 @@ def _cell(value: str | None, as_curie: bool, separators: tuple[str, str] | None)
     return text
 
 
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+# columns whose every value is a finding's own (its IRI, quotes, statement): formatting them
+# through the cache would only push the repeated values out of it
+_UNIQUE_COLUMNS = frozenset({"finding_id", "quote_zh", "statement_en"})
+
+Cells = tuple[str, ...]
+
+
+def cells_maker(variables: Sequence[str]) -> Callable[[Sequence[str | None]], Cells]:
+    """Return a function turning a row of ``findings.rq`` values, in ``variables`` order, into ``findings.tsv`` cells.
+
+    The cells come in :data:`FINDINGS_COLUMNS` order; tuples of cells sort as
+    :func:`record_order` sorts records.
+    """
+    position = {variable: i for i, variable in enumerate(variables)}
+    plan = [
+        (position[var], curie, _LISTS.get(column), _format_cell if column in _UNIQUE_COLUMNS else _cell)
+        for column, (var, curie) in _COLUMN_SOURCES.items()
+    ]
+
+    def cells(values: Sequence[str | None]) -> Cells:
+        return tuple(format_cell(values[i], curie, lists) for i, curie, lists, format_cell in plan)
+
+    return cells
 
 
 def record_from_values(values: Mapping[str, object]) -> dict[str, str]:
     """Turn one row of ``queries/findings.rq`` (values by variable) into a ``findings.tsv`` record."""
-    return {
-        column: _cell(_text(values.get(var)), curie, _LISTS.get(column))
-        for column, (var, curie) in _COLUMN_SOURCES.items()
-    }
+    return dict(zip(FINDINGS_COLUMNS, _record_cells([_text(values.get(v)) for v in _SOURCE_VARIABLES]), strict=True))
 
 
-def record_order(record: Mapping[str, str]) -> tuple[str, ...]:
+_SOURCE_VARIABLES = tuple(var for var, _ in _COLUMN_SOURCES.values())
+_record_cells = cells_maker(_SOURCE_VARIABLES)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def record_order(record: Mapping[str, str]) -> Cells:
     """Sort key of a record: its cells in column order (a finding's rows get a stable order)."""
     return tuple(record[column] for column in FINDINGS_COLUMNS)
 
@@ -205,17 +235,18 @@ def render_findings_tsv(records: list[dict[str, str]]) -> str:
     return buffer.getvalue()
 
 
-def render_findings_lines(groups: Mapping[str, list[dict[str, str]]]) -> dict[str, str]:
+def render_findings_lines(groups: Mapping[str, Iterable[Cells]]) -> dict[str, str]:
     """Return each group's ``findings.tsv`` lines (no header), keyed as ``groups`` is.
 
-    A release keeps them per finding, so that a rebuild renders only the edited findings'
-    rows; ``findings_tsv_header() + "".join(lines)`` equals :func:`render_findings_tsv`.
+    A group is rows of cells in :data:`FINDINGS_COLUMNS` order (:func:`cells_maker`). A release
+    keeps the lines per finding, so that a rebuild renders only the edited findings' rows;
+    ``findings_tsv_header() + "".join(lines)`` equals :func:`render_findings_tsv` of the same records.
     """
     buffer = io.StringIO()
-    writer = _findings_writer(buffer)
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     ends: list[tuple[str, int]] = []
-    for key, records in groups.items():
-        writer.writerows(records)
+    for key, rows in groups.items():
+        writer.writerows(rows)
         ends.append((key, buffer.tell()))
     text = buffer.getvalue()
     lines: dict[str, str] = {}

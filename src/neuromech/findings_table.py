@@ -97,7 +97,7 @@ VARIABLES = (
     "statement",
 )
 
-Values = dict[str, str | None]
+Row = tuple[str | None, ...]  # one value per VARIABLES entry
 
 
 def _bind(query: str, findings: set[str] | None) -> str:
@@ -124,8 +124,8 @@ def _optional(values: dict[str, list[str]], node: str | None) -> list[str | None
     return found or [None]
 
 
-def findings_values(store: Store, findings: set[str] | None = None) -> dict[str, list[Values]]:
-    """Return ``findings.rq``'s distinct rows (values by variable) per finding IRI.
+def findings_values(store: Store, findings: set[str] | None = None) -> dict[str, list[Row]]:
+    """Return ``findings.rq``'s distinct rows per finding IRI, each a tuple of values in :data:`VARIABLES` order.
 
     ``findings`` restricts the result to those finding IRIs (a rebuild re-queries only the
     edited findings); ``None`` means every finding.
@@ -157,45 +157,56 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
                 key = (finding, section, measured, measure_label, direction_label, evidence, statement)
                 quotes[key][quote] = None
 
-    rows: dict[str, dict[tuple[str | None, ...], None]] = defaultdict(dict)
+    rows: dict[str, dict[Row, None]] = defaultdict(dict)
     for (finding, section, measured, measure_label, direction_label, evidence, statement), quoted in quotes.items():
-        shared = {
-            "finding": finding,
-            "section": section,
-            "measured": measured,
-            "measured_ids": ids.get(measured),
-            "measure_label": measure_label,
-            "direction_label": direction_label,
-            "context": _concat(context.get(finding, []), " ;; "),
-            "method_label": _concat(methods.get(finding, []), "|"),
-            "evidence": evidence,
-            "cited_study": _concat(cited.get(finding, []), "|"),
-            "quote": " … ".join(quoted),
-            "statement": statement,
-        }
+        context_cell = _concat(context.get(finding, []), " ;; ")
+        method_cell = _concat(methods.get(finding, []), "|")
+        cited_cell = _concat(cited.get(finding, []), "|")
+        quote = " … ".join(quoted)
+        measured_ids = ids.get(measured)
         conditions_labelled = [(c, label) for c in conditions[finding] for label in _optional(labels, c)]
         partners_labelled = [(p, label) for p in _optional(partners, finding) for label in _optional(labels, p)]
+        found = rows[finding]
         for review, (condition, condition_label), measured_label, (partner, partner_label) in product(
             reviews[finding], conditions_labelled, _optional(labels, measured), partners_labelled
         ):
-            values: Values = {
-                **shared,
-                "review": review,
-                "condition": condition,
-                "condition_label": condition_label,
-                "condition_ids": ids.get(condition),
-                "measured_label": measured_label,
-                "partner": partner,
-                "partner_label": partner_label,
-                "partner_ids": ids.get(partner) if partner else None,
-            }
-            rows[finding][tuple(values[v] for v in VARIABLES)] = None
-    return {finding: [dict(zip(VARIABLES, key, strict=True)) for key in keys] for finding, keys in rows.items()}
+            # in VARIABLES order
+            found[
+                (
+                    finding,
+                    review,
+                    section,
+                    condition,
+                    condition_label,
+                    ids.get(condition),
+                    measured,
+                    measured_label,
+                    measured_ids,
+                    partner,
+                    partner_label,
+                    ids.get(partner) if partner else None,
+                    measure_label,
+                    direction_label,
+                    context_cell,
+                    method_cell,
+                    evidence,
+                    cited_cell,
+                    quote,
+                    statement,
+                )
+            ] = None
+    return {finding: list(keys) for finding, keys in rows.items()}
+
+
+def findings_cells(store: Store, findings: set[str] | None = None) -> dict[str, list[export.Cells]]:
+    """Return the ``findings.tsv`` rows (cells in column order) per finding IRI, each finding's rows sorted."""
+    cells = export.cells_maker(VARIABLES)
+    return {finding: sorted(map(cells, rows)) for finding, rows in findings_values(store, findings).items()}
 
 
 def findings_records(store: Store, findings: set[str] | None = None) -> dict[str, list[dict[str, str]]]:
-    """Return ``findings.tsv`` records per finding IRI, each finding's rows in a stable order."""
+    """Return ``findings.tsv`` records (cells by column) per finding IRI, each finding's rows in a stable order."""
     return {
-        finding: sorted((export.record_from_values(values) for values in rows), key=export.record_order)
-        for finding, rows in findings_values(store, findings).items()
+        finding: [dict(zip(export.FINDINGS_COLUMNS, row, strict=True)) for row in rows]
+        for finding, rows in findings_cells(store, findings).items()
     }

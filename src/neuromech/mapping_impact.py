@@ -139,7 +139,7 @@ class ImpactIndex:
                 self._inherited.setdefault(key, set()).add(finding_id)
             self._filed[finding] = (finding_id, frozenset(direct), frozenset(inherited))
             self._order.setdefault(finding_id, (_natural(finding_id), finding_id))
-            self._note_moved(finding_id, direct | inherited)
+            self._note_moved(finding_id, (direct | inherited) - self._stale)  # stale ones are sorted afresh
 
     def impacts(self) -> list[Impact]:
         """One :class:`Impact` per mapping row, in the mapping set's order; findings in natural order.
@@ -148,7 +148,9 @@ class ImpactIndex:
         put into its sorted lists (a finding's ancestors can hold 30k findings at 10^6 triples:
         sorting them again for each of a finding's ~40 mapped ancestors took 1.4 s).
         """
-        order = self._order.__getitem__
+        if self._stale:  # findings ranked once, so that each mapping's lists sort by an int
+            rank = {finding: i for i, finding in enumerate(sorted(self._order, key=self._order.__getitem__))}
+            order = rank.__getitem__
         for key in self._stale:
             own = self._direct.get(key, set())
             self._sorted[key] = (
@@ -188,8 +190,13 @@ class ImpactIndex:
         return ancestors
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def _natural(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+    parts: list[object] = list(_DIGITS.split(text))
+    parts[1::2] = map(int, parts[1::2])  # type: ignore[arg-type]  # the odd parts are the digit runs
+    return parts
 
 
 def impact_rows(impacts: list[Impact]) -> list[list[str]]:

@@ -153,6 +153,7 @@ class BuildSession:
         except BaseException:
             if hermit is not None:
                 hermit.cancel()
+            release.folder.remove()
             raise
 
     # -- incremental rebuild --------------------------------------------------------------------

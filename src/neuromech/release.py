@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,17 +38,35 @@ _RDF_XML_END = b"</rdf:RDF>"
 class ChunkFolder:
     """A private folder of serialised chunks, one file each, removed when the folder is dropped.
 
-    Made under ``parent`` as ``chunks-<pid>-<random>``; folders left by a process that no
-    longer runs (a build that was killed) are removed when the next one is made. Each chunk
-    gets a new file, so a chunk being replaced stays whole until its successor is written.
+    Made on the first write, under ``parent``, as ``chunks-<pid>-<random>``; folders left by a
+    process that no longer runs (a build that was killed) are removed then. Each chunk gets a
+    new file, so a chunk being replaced stays whole until its successor is written.
+    :meth:`remove` also removes the folders it had to create above it, when empty (a failed
+    first build leaves no ``dist/`` behind).
     """
 
     def __init__(self, parent: Path) -> None:
-        """Make the folder under ``parent`` (created if needed)."""
-        parent.mkdir(parents=True, exist_ok=True)
-        _remove_orphans(parent)
-        self.path = Path(tempfile.mkdtemp(prefix=f"chunks-{os.getpid()}-", dir=parent))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+        """Keep chunks under ``parent`` (created when the first chunk is written)."""
+        self.parent = parent
+        self._path: Path | None = None
+        self._created: list[Path] = []  # folders made for it, innermost first
+        self._finalizer: weakref.finalize[[list[Path]], ChunkFolder] | None = None
+        self._making = threading.Lock()  # chunks are written from several threads
+
+    @property
+    def path(self) -> Path:
+        """The folder (made now if it was not yet)."""
+        with self._making:
+            return self._path or self._make()
+
+    def _make(self) -> Path:
+        missing = [folder for folder in (self.parent, *self.parent.parents) if not folder.exists()]
+        self.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(self.parent)
+        self._path = Path(tempfile.mkdtemp(prefix=f"chunks-{os.getpid()}-", dir=self.parent))
+        self._created = [self._path, *missing]
+        self._finalizer = weakref.finalize(self, _remove_folders, self._created)
+        return self._path
 
     def write(self, body: bytes) -> Path:
         """Store ``body`` in a new file of the folder; return its path."""
@@ -57,8 +76,20 @@ class ChunkFolder:
         return Path(name)
 
     def remove(self) -> None:
-        """Remove the folder and its chunks now."""
-        self._finalizer()
+        """Remove the folder and its chunks now, and the folders made for it if they are empty."""
+        with self._making:
+            if self._finalizer is not None:
+                self._finalizer()
+            self._path = None
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    shutil.rmtree(folders[0], ignore_errors=True)
+    for folder in folders[1:]:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a build's files, HermiT's cache) or gone
+            break
 
 
 def _remove_orphans(parent: Path) -> None:
@@ -154,7 +185,7 @@ class Release:
         else:
             for finding in only:
                 self.lines.pop(finding, None)
-        self.lines.update(export.render_findings_lines(findings_table.findings_records(store, only)))
+        self.lines.update(export.render_findings_lines(findings_table.findings_cells(store, only)))
 
     def findings_tsv(self) -> str:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
