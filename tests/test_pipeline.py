@@ -272,26 +272,43 @@ ENTITY_EDITS = {
         lambda t: t.replace('rdfs:label "scanner"@en', 'rdfs:label "MRI scanner"@en', 1),
         "delete and re-derive: 0 over-deleted",
     ),
-    # a mapping: the condition's IDs in findings.tsv; the mapped-ancestry rule (11) reads
-    # mappings under a UNION, so every rule runs again
+    # a mapping: the condition's IDs in findings.tsv; the mapped-ancestry rule (11) reads it
+    # through a one-step path, the matched-entity rule (14) in a sub-select
     "condition mapped": (
         lambda t: t.replace(
             'obo:IAO_0000115 "Fixture condition two."@en .',
             'obo:IAO_0000115 "Fixture condition two."@en ;\n    skos:exactMatch obo:HP_0000716 .',
             1,
         ),
-        "whole graph",
+        "delete and re-derive",
     ),
-    # the almond becomes a part of the dorsal cingulate: part-of closure (computed in Python,
-    # so every rule runs again), counts_for and the conditions' implicates_within change for
-    # nodes that are not claims
+    "region mapping removed": (
+        lambda t: t.replace(
+            'amygdala."@en ;\n    skos:exactMatch obo:UBERON_0001876 .',
+            'amygdala."@en .',
+            1,
+        ),
+        "delete and re-derive",
+    ),
+    # the almond becomes a part of the dorsal cingulate: the part-of closure (a chain rule),
+    # the falls_under and rolls_up_to paths, counts_for (under a UNION), the conditions'
+    # implicates_within and the mechanism modules' partner test (under two negations) change
+    # for nodes that are not claims
     "region made a part": (
         lambda t: t.replace(
             "nme:almond a nm:BrainRegion ;",
             "nme:almond a nm:BrainRegion ;\n    obo:BFO_0000050 nme:dorsal-cingulate ;",
             1,
         ),
-        "whole graph",
+        "delete and re-derive",
+    ),
+    "part-of removed": (
+        lambda t: t.replace(
+            'another part."@en ;\n    obo:BFO_0000050 nme:cingulate .',
+            'another part."@en .',
+            1,
+        ),
+        "delete and re-derive",
     ),
 }
 

@@ -110,16 +110,29 @@ def test_a_rerun_is_skipped_or_whole_when_it_cannot_be_restricted(matched: tuple
     rule, _ = matched
     # nothing the rule reads changed: no query
     assert rule.delta_queries([_quad(ENTITY + "a", ox.NamedNode(NM + "counts_for"), ENTITY + "b")]) == []
-    # a changed match is read by a property path inside the sub-select
-    assert rule.delta_queries([_quad(ENTITY + "a", EXACT, "http://example.org/Z")]) is None
+    # a changed match is read by a one-step path inside a plain sub-select: the projected
+    # variables are bound
+    (query,) = rule.delta_queries([_quad(ENTITY + "a", EXACT, "http://example.org/Z")]) or [""]
+    assert f"VALUES (?z ?class) {{ (<{ENTITY}a> <http://example.org/Z>) }}" in query
     # a blank node cannot be written in VALUES
     assert rule.delta_queries([ox.Quad(ox.BlankNode(), FALLS_UNDER, ox.NamedNode(ENTITY + "z"))]) is None
     # too many changed triples: the whole rule costs no more
     many = [_quad(f"{ENTITY}n{i}", FALLS_UNDER, "http://example.org/X") for i in range(DELTA_ROWS_LIMIT + 1)]
     assert rule.delta_queries(many) is None
-    # a changed triple read under UNION (the block would restrict the other branch too)
-    union = Rule("u", CHAIN.replace("?x nm:falls_under ?y .", "{ ?x nm:falls_under ?y } UNION { ?x nm:counts_for ?y }"))
-    assert union.delta_queries([_quad(ENTITY + "a", FALLS_UNDER, ENTITY + "b")]) is None
+    # a changed triple read under UNION binds only what every branch binds
+    union = Rule("u", CHAIN.replace("?x nm:falls_under ?y .", "{ ?x nm:falls_under ?y } UNION { ?x nm:counts_for ?w }"))
+    queries = union.delta_queries([_quad(ENTITY + "a", FALLS_UNDER, ENTITY + "b")]) or []
+    assert any(f"VALUES (?x) {{ (<{ENTITY}a>) }}" in q for q in queries)  # the pattern in the branch
+    # ... and nothing when the branches share no variable of the pattern
+    apart = Rule("u", CHAIN.replace("?x nm:falls_under ?y .", "{ ?x nm:falls_under ?y } UNION { ?w nm:counts_for ?v }"))
+    assert apart.delta_queries([_quad(ENTITY + "a", FALLS_UNDER, ENTITY + "b")]) is None
+    # an aggregate sub-select is not monotonic in its patterns
+    counted = Rule(
+        "c",
+        f"PREFIX nm: <{NM}> CONSTRUCT {{ ?x nm:counts_for ?x }} "
+        "WHERE { { SELECT ?x (COUNT(?y) AS ?n) WHERE { ?x nm:falls_under ?y } GROUP BY ?x } FILTER(?n > 2) }",
+    )
+    assert counted.delta_queries([_quad(ENTITY + "a", FALLS_UNDER, ENTITY + "b")]) is None
     # a template variable left unbound by an OPTIONAL would take the VALUES row's value
     optional = Rule(
         "o",
@@ -181,7 +194,13 @@ def test_a_pattern_in_a_filter_nested_in_a_not_exists_is_read() -> None:
     rule = Rule("nested", "CONSTRUCT { ?f <http://x/ok> ?m } WHERE {" + query.split("WHERE {", 1)[1])
     assert not rule.restrictable_for({"http://x/q"})  # under one NOT EXISTS: a new ?m q ?a removes answers
     assert rule.restrictable_for({"http://x/partner"})  # under two: monotonic, and ?f is the tested solution's
-    assert not rule.restrictable_for({"http://x/counts"})  # monotonic, but shares no variable with the solution
+    # monotonic, sharing no variable with the solution: restricted by joining back to ?f and ?m
+    assert rule.restrictable_for({"http://x/counts"})
+    changed = ox.Triple(ox.NamedNode("http://x/z1"), ox.NamedNode("http://x/counts"), ox.NamedNode("http://x/a1"))
+    (query,) = rule.delta_queries([changed]) or [""]
+    assert "VALUES (?nm_changed_z ?nm_changed_a) { (<http://x/z1> <http://x/a1>) }" in query
+    assert "?m <http://x/q> ?nm_changed_a ." in query
+    assert "?f <http://x/partner> ?nm_changed_z ." in query
     assert rule.restrictable_for({"http://x/p"})
 
 
@@ -223,6 +242,51 @@ def test_a_rule_restricted_under_two_negations_finds_every_answer_a_change_gives
         assert with_it - without <= restricted <= with_it
         changes_that_mattered += with_it != without
     assert changes_that_mattered >= 3
+
+
+# rules read through paths, UNION, sub-selects and two negations sharing no variable with the
+# tested solutions: a restricted run must give every answer a changed triple gives or takes
+MONOTONIC = {
+    "path+": "CONSTRUCT { ?a x:ok ?b } WHERE { ?a (x:p|x:q)+ ?b FILTER(?a != ?b) }",
+    "path*": "CONSTRUCT { ?a x:ok ?b } WHERE { ?a x:r ?b . ?b x:p* ?c . ?c x:q ?a }",
+    "path?": "CONSTRUCT { ?a x:ok ?b } WHERE { ?a x:p? ?b . ?b x:q ?a }",
+    "alternative": "CONSTRUCT { ?a x:ok ?b } WHERE { ?a x:p|x:q ?b . ?b x:r ?c }",
+    "union": "CONSTRUCT { ?a x:ok ?b } WHERE { { ?a x:p ?b . ?b x:q ?c } UNION { ?a x:r+ ?b } }",
+    "sub-select": "CONSTRUCT { ?a x:ok ?b } WHERE { { SELECT ?a ?b WHERE { ?a x:p ?c . ?c x:q ?b } } ?b x:r ?a }",
+    "join back": "CONSTRUCT { ?f x:ok ?m } WHERE { ?f x:r ?m "
+    "FILTER NOT EXISTS { ?m x:q ?a FILTER NOT EXISTS { ?f x:p ?z FILTER EXISTS { ?z x:counts ?a } } } }",
+}
+# the predicates a rule reads monotonically (x:q in "join back" is under one NOT EXISTS)
+CHANGED = {"join back": ("p", "counts", "r")}
+
+
+@pytest.mark.parametrize("name", list(MONOTONIC))
+def test_a_restricted_rule_finds_every_answer_a_changed_triple_gives_or_takes(name: str) -> None:
+    text = "PREFIX x: <http://x/> " + MONOTONIC[name]
+    rule = Rule(name, text)
+    x = "http://x/"
+    graph = ox.NamedNode(x + "g")
+    rng = random.Random(5)
+    nodes = [ox.NamedNode(f"{x}n{i}") for i in range(4)]
+    names = ("p", "q", "r", "counts")
+    predicates = [ox.NamedNode(x + p) for p in names]
+    read = [ox.NamedNode(x + p) for p in CHANGED.get(name, names) if rule.reads_any({x + p})]
+    mattered = 0
+    for _ in range(150):  # random graphs; a random triple added (or, read backwards, removed)
+        store = ox.Store()
+        for _ in range(rng.randint(6, 16)):
+            store.add(ox.Quad(rng.choice(nodes), rng.choice(predicates), rng.choice(nodes), graph))
+        changed = ox.Triple(rng.choice(nodes), rng.choice(read), rng.choice(nodes))
+        without = _constructed(store, text)
+        store.add(ox.Quad(changed.subject, changed.predicate, changed.object, graph))
+        with_it = _constructed(store, text)
+        assert without <= with_it
+        queries = rule.delta_queries([changed])
+        assert queries is not None, name
+        restricted = set().union(*(_constructed(store, q) for q in queries))
+        assert with_it - without <= restricted <= with_it, name
+        mattered += with_it != without
+    assert mattered >= 5, name
 
 
 def test_under_exists_only_the_variables_of_the_tested_solutions_are_bound() -> None:

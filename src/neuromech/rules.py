@@ -16,8 +16,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, URIRef, Variable
-from rdflib.paths import MulPath, NegatedPath, SequencePath
+from rdflib import RDF, BNode, Literal, URIRef, Variable
+from rdflib.paths import AlternativePath, MulPath, NegatedPath, SequencePath
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -133,7 +133,23 @@ class Rule:
         for pattern, variables in self._restrictions(keys):
             if variables is None:
                 return None
-            rows = _delta_rows(pattern, variables, by_predicate.get(str(pattern[1]), []))
+            steps = _steps(pattern[1])
+            matching = [t for p in steps or () for t in by_predicate.get(p, [])]
+            if isinstance(variables, JoinRestriction):
+                rows = _delta_rows(variables.pattern, variables.variables, matching)
+                if rows is None or len(rows) > DELTA_ROWS_LIMIT:
+                    return None
+                if rows:
+                    queries.append(_with_values(self.text, variables.variables, rows, variables.patterns))
+                continue
+            if isinstance(variables, PathRestriction):
+                edges = _delta_rows((_EDGE_START, pattern[1], _EDGE_END), [_EDGE_START, _EDGE_END], matching)
+                if edges is None or len(edges) > DELTA_ROWS_LIMIT:
+                    return None
+                if edges:
+                    queries.append(_with_values(self.text, [_EDGE_START, _EDGE_END], edges, variables.patterns))
+                continue
+            rows = _delta_rows(pattern, variables, matching)
             if rows is None or len(rows) > DELTA_ROWS_LIMIT:
                 return None
             if rows:
@@ -154,34 +170,51 @@ class Rule:
         keys = set(keys)
         if not self.reads_any(keys):
             return True
-        if self.transitive_predicate:
-            return False
         return all(variables is not None for _, variables in self._restrictions(keys))
 
-    def _restrictions(self, keys: set[str]) -> Iterator[tuple[tuple[object, object, object], list[Variable] | None]]:
-        """Yield each pattern that can read a triple with ``keys``, and the variables that restrict the rule to those.
+    def _restrictions(
+        self, keys: set[str]
+    ) -> Iterator[tuple[Triple, list[Variable] | PathRestriction | JoinRestriction | None]]:
+        """Yield each pattern that can read a triple with ``keys``, and how to restrict the rule to those.
 
-        The variables are those a VALUES block opening the WHERE group binds (None: no block can).
+        Either the variables a VALUES block opening the WHERE group binds to the triple's terms,
+        or (a ``+``/``*`` path) a :class:`PathRestriction`; None when no block can restrict it.
 
-        A pattern of the top-level conjunction binds its own variables. A pattern in a
-        conjunction under FILTER (NOT) EXISTS filters only, under an even number of NOT EXISTS,
-        is read monotonically (``FILTER NOT EXISTS { ... FILTER NOT EXISTS { ?f p ?x } }``:
-        a new ``?f p ?x`` can only add answers), and an answer that uses a triple there has the
-        triple's terms in the variables it shares with the solutions the outermost filter tests
-        (EXISTS substitutes them), which are bound; with none shared, it cannot be restricted.
+        A pattern of the top-level conjunction binds its own variables; so does one in a branch
+        of a UNION or in a sub-select without aggregates or a slice (both monotonic), but only
+        the variables every solution of the UNION binds, or the sub-select projects, which the
+        block at the top reaches. A pattern in a conjunction under FILTER (NOT) EXISTS filters
+        only, under an even number of NOT EXISTS, is read monotonically (``FILTER NOT EXISTS {
+        ... FILTER NOT EXISTS { ?f p ?x } }``: a new ``?f p ?x`` can only add answers), and an
+        answer that uses a triple there has the triple's terms in the variables it shares with
+        the solutions the outermost filter tests (EXISTS substitutes them), which are bound;
+        with none shared, it cannot be restricted.
+
+        A path of one step (``p|q``, ``p?``) reads a triple as a pattern does. An answer of
+        ``?x E+ ?y`` (or ``E*``; E one step) that uses the triple ``s p o`` has ``?x E* s`` and
+        ``o E* ?y``: the restriction adds those two patterns with ``s`` and ``o`` bound.
         """
         where = _algebra(self.text)["p"]
         template = _algebra(self.text).get("template") or []
         exposed = {term for triple in template for term in triple if isinstance(term, Variable)} - _certain(where)
-        for pattern, context, outer in _readings(where, _TOP):
+        for reading in _readings(where, _TOP):
+            pattern, context, scope = reading.pattern, reading.context, reading.scope
             if not any(overlaps(key, read) for key in keys for read in _pattern_keys([pattern])):
                 continue
-            variables = list(dict.fromkeys(t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)))
+            subject, path, value = pattern
+            ends = [t for t in (subject, value) if isinstance(t, Variable)]
+            variables = list(dict.fromkeys(v for v in ends if scope is None or v in scope))
             if context == _EVEN:
-                variables = [v for v in variables if v in outer]
+                variables = [v for v in variables if v in reading.outer]
             elif context != _TOP:
                 variables = []
-            if not isinstance(pattern[1], URIRef) or not variables or exposed & set(variables):
+            if _steps(path) is None or exposed & set(variables):
+                yield pattern, None
+            elif isinstance(path, MulPath) and path.mod != "?":
+                yield pattern, _path_restriction(subject, path, value, set(variables), context == _TOP)
+            elif context == _EVEN and not variables:
+                yield pattern, _join_back(reading, exposed)
+            elif not variables:
                 yield pattern, None
             else:
                 yield pattern, variables
@@ -412,17 +445,19 @@ def _keys_of(predicate: str, triples: list[ox.Triple | ox.Quad]) -> set[str]:
 
 # algebra nodes whose triple patterns a VALUES block opening the WHERE group can restrict, and
 # the children that keep that property; everything else (OPTIONAL's right side, MINUS, GRAPH,
-# sub-selects, aggregates, the expressions of FILTER and BIND) makes its patterns unbindable.
-# So does UNION: the block would restrict the other branches too, which then re-derive what
-# they hold for every bound row (at 10^6 triples a restricted round of the two-branch
-# falls_under rule ran longer than the whole rule).
+# aggregates, the expressions of FILTER and BIND) makes its patterns unbindable. A UNION's
+# branches and a plain sub-select's pattern keep it for some variables (see _readings).
 _TRANSPARENT = {
     "BGP": (),
     "Join": ("p1", "p2"),
     "Filter": ("p",),
     "Extend": ("p",),
     "LeftJoin": ("p1",),
+    "Union": ("p1", "p2"),
+    "ToMultiSet": ("p",),
 }
+# what makes a sub-select's answers not grow with its patterns' (or unreachable by a VALUES join)
+_NOT_PLAIN = {"AggregateJoin", "Group", "Slice", "Minus", "Graph"}
 
 
 # where a triple pattern sits, for restricting a rule to changed triples (Rule._restrictions)
@@ -432,39 +467,193 @@ _ODD = "under an odd number of NOT EXISTS"
 # inside a (NOT) EXISTS pattern, the nodes that keep a conjunction
 _CONJUNCTION = {"BGP": (), "Join": ("p1", "p2"), "Filter": ("p",)}
 
+Triple = tuple[object, object, object]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A triple pattern of a rule and where it sits (see :func:`_readings`)."""
+
+    pattern: Triple
+    context: str | None
+    outer: frozenset[Variable]
+    scope: frozenset[Variable] | None
+    chain: tuple[Triple, ...]  # under (NOT) EXISTS: the patterns of the groups around it, outermost first
+
 
 def _readings(
-    node: object, context: str | None, top: bool = True, outer: frozenset[Variable] = frozenset()
-) -> Iterator[tuple[tuple[object, object, object], str | None, frozenset[Variable]]]:
-    """Yield every triple pattern under ``node``, where it sits (``_TOP``, ``_EVEN``, ``_ODD`` or None), and ``outer``.
+    node: object,
+    context: str | None,
+    top: bool = True,
+    outer: frozenset[Variable] = frozenset(),
+    scope: frozenset[Variable] | None = None,
+    *,
+    chain: tuple[Triple, ...] = (),
+) -> Iterator[_Reading]:
+    """Yield every triple pattern under ``node``, where it sits (``_TOP``, ``_EVEN``, ``_ODD``, None), its outer, scope.
 
+    ``top``: ``node`` is, or wraps (DISTINCT, REDUCED), the query's own projection.
     ``outer``, under (NOT) EXISTS filters: the variables every solution the outermost filter
-    tests binds, which EXISTS substitutes into the patterns.
+    tests binds, which EXISTS substitutes into the patterns. ``scope``: the variables of the
+    pattern that a VALUES block opening the WHERE group reaches (None: all of them); under a
+    UNION those every solution of the UNION binds, in a sub-select those it projects.
+    ``chain``: the triple patterns of the (NOT) EXISTS groups around the pattern, its own included.
     """
     if isinstance(node, CompValue):
         if node.name == "BGP":
             for triple in node.get("triples") or []:
-                yield (triple[0], triple[1], triple[2]), context, outer
+                yield _Reading((triple[0], triple[1], triple[2]), context, outer, scope, chain)
             return
-        if context == _TOP and top and node.name in {"Project", "Distinct", "Reduced"}:
-            keep: tuple[str, ...] = ("p",)  # the query's own projection; a nested one is a sub-select
-        elif context == _TOP:
-            keep = _TRANSPARENT.get(node.name, ())
-        else:
-            keep = _CONJUNCTION.get(node.name, ()) if context else ()
+        keep, scope = _kept(node, context, top, scope)
         for key, value in node.items():
             exists = node.name == "Filter" and key == "expr" and isinstance(value, CompValue)
             if exists and context and value.name in {"Builtin_EXISTS", "Builtin_NOTEXISTS"}:
                 negated = value.name == "Builtin_NOTEXISTS"
                 inner = _ODD if (context == _ODD) != negated else _EVEN
                 tested = _certain(node["p"]) if context == _TOP else outer
-                yield from _readings(value.get("graph"), inner, False, tested)
+                group = value.get("graph")
+                yield from _readings(group, inner, False, tested, scope, chain=(*chain, *_group_triples(group)))
+            elif key in keep:
+                wraps = top and node.name in {"Distinct", "Reduced"}
+                yield from _readings(value, context, wraps, outer, scope, chain=chain)
             else:
-                yield from _readings(value, context if key in keep else None, top and key in keep, outer)
+                yield from _readings(value, None, False, outer, scope, chain=chain)
     elif isinstance(node, list | tuple):
         for value in node:
             if isinstance(value, CompValue | list):
                 yield from _readings(value, None, False)
+
+
+def _group_triples(node: object) -> Iterator[Triple]:
+    """Yield the triple patterns of a group's conjunction (not those of the filters in it)."""
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            for triple in node.get("triples") or []:
+                yield triple[0], triple[1], triple[2]
+        for key in _CONJUNCTION.get(node.name, ()):
+            yield from _group_triples(node[key])
+
+
+def _kept(
+    node: CompValue, context: str | None, top: bool, scope: frozenset[Variable] | None
+) -> tuple[tuple[str, ...], frozenset[Variable] | None]:
+    """Return the children of ``node`` that keep ``context``, and the scope under it (see :func:`_readings`)."""
+    if context != _TOP:
+        return (_CONJUNCTION.get(node.name, ()) if context else ()), scope
+    if node.name in {"Distinct", "Reduced"} or (node.name == "Project" and top):  # the query's own projection
+        return ("p",), scope
+    if node.name == "Project":  # a sub-select: its projected variables are reached, if it is plain
+        plain = not _names(node) & _NOT_PLAIN
+        return (("p",) if plain else ()), _narrowed(scope, frozenset(node.get("PV") or []))
+    if node.name == "Union":
+        return _TRANSPARENT["Union"], _narrowed(scope, _certain(node))
+    return _TRANSPARENT.get(node.name, ()), scope
+
+
+def _narrowed(scope: frozenset[Variable] | None, reach: frozenset[Variable]) -> frozenset[Variable]:
+    return reach if scope is None else scope & reach
+
+
+def _names(node: object) -> set[str]:
+    """Return the names of the algebra nodes under ``node`` (itself included)."""
+    if isinstance(node, CompValue):
+        return {node.name}.union(*(_names(value) for value in node.values()))
+    if isinstance(node, list | tuple):
+        return set().union(*(_names(value) for value in node))
+    return set()
+
+
+def _steps(path: object) -> frozenset[str] | None:
+    """Return the predicates one step of ``path`` can take: an IRI, ``p|q``, or such a step under ``?``, ``*``, ``+``.
+
+    None for anything else (a sequence, an inverse, a negated set, a variable predicate).
+    """
+    if isinstance(path, URIRef):
+        return frozenset([str(path)])
+    if isinstance(path, AlternativePath) and all(isinstance(a, URIRef) for a in path.args):
+        return frozenset(str(a) for a in path.args)
+    if isinstance(path, MulPath) and not isinstance(path.path, MulPath):
+        return _steps(path.path)
+    return None
+
+
+def _join_back(reading: _Reading, exposed: set[Variable]) -> JoinRestriction | None:
+    """Restrict a rule to the solutions whose filter a pattern read under two negations can change.
+
+    The pattern shares no variable with the solutions the outermost filter tests, as in
+    ``FILTER NOT EXISTS { ?module anchor ?a . FILTER NOT EXISTS { ?f partner ?p . FILTER EXISTS
+    { ?p counts_for ?a } } }``. A solution whose filter a changed triple there decides joins
+    the patterns of the groups around it (``?module anchor ?a . ?f partner ?p . ?p counts_for
+    ?a``) with the triple's terms in the pattern: those patterns, their other variables
+    renamed apart, restrict the rule (a superset: the filters between them are left out).
+    None when they share no reachable variable with the tested solutions.
+    """
+    scope = reading.scope
+    kept = {v for v in reading.outer if scope is None or v in scope} - exposed
+
+    def renamed(term: object) -> object:
+        if isinstance(term, Variable) and term not in kept:
+            return Variable(f"nm_changed_{term}")
+        return term
+
+    chain = [tuple(renamed(t) for t in triple) for triple in reading.chain]
+    if (
+        any(isinstance(t, BNode) for triple in chain for t in triple)
+        or not {t for triple in chain for t in triple if isinstance(t, Variable)} & kept
+    ):
+        return None
+    pattern = tuple(renamed(t) for t in reading.pattern)
+    variables = list(dict.fromkeys(t for t in (pattern[0], pattern[2]) if isinstance(t, Variable)))
+    if not variables:
+        return None
+    text = "\n  ".join(" ".join(_term(t) for t in triple) + " ." for triple in chain)
+    return JoinRestriction((pattern[0], pattern[1], pattern[2]), variables, text)
+
+
+@dataclass(frozen=True)
+class JoinRestriction:
+    """Patterns that keep the solutions a changed triple matching ``pattern`` can decide (``variables`` bound)."""
+
+    pattern: Triple
+    variables: list[Variable]
+    patterns: str
+
+
+# the ends of a changed edge, bound by a path restriction's VALUES block
+_EDGE_START = Variable("nm_changed_edge_start")
+_EDGE_END = Variable("nm_changed_edge_end")
+
+
+@dataclass(frozen=True)
+class PathRestriction:
+    """Patterns that keep the answers of ``?x E+ ?y`` using a changed edge ``s o``: ``?x E* s . o E* ?y``."""
+
+    patterns: str
+
+
+def _path_restriction(
+    subject: object, path: MulPath, value: object, bindable: set[Variable], top: bool
+) -> PathRestriction | None:
+    """Return the restriction of a ``+``/``*`` path pattern to a changed edge, or None when no end can be bound.
+
+    An end is bound when it is a constant, or a variable the block reaches (``bindable``) of a
+    pattern in the top-level conjunction.
+    """
+    if not top:
+        return None
+    star = MulPath(path.path, "*").n3()
+    parts = []
+    if not isinstance(subject, Variable) or subject in bindable:
+        parts.append(f"{_term(subject)} {star} ?{_EDGE_START} .")
+    if not isinstance(value, Variable) or value in bindable:
+        parts.append(f"?{_EDGE_END} {star} {_term(value)} .")
+    return PathRestriction("\n  ".join(parts)) if parts else None
+
+
+def _term(term: object) -> str:
+    if isinstance(term, Variable):
+        return f"?{term}"
+    return term.n3() if isinstance(term, URIRef | Literal | PropertyPath) else str(term)
 
 
 # the children whose solutions every solution of a node extends (Union: either child's)
@@ -494,9 +683,10 @@ def _delta_rows(
 ) -> set[tuple[str, ...]] | None:
     """Return the values ``changed`` triples that match ``pattern`` give its ``variables`` (None: a blank node)."""
     subject, predicate, value = pattern
+    steps = _steps(predicate) or frozenset()
     rows: set[tuple[str, ...]] = set()
     for triple in changed:
-        if triple.predicate.value != str(predicate):
+        if triple.predicate.value not in steps:
             continue
         bound: dict[Variable, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
         matches = True
@@ -539,12 +729,12 @@ def _project_shared(
     return [variables[index]], {(value,) for value in distinct[index]}
 
 
-def _with_values(text: str, variables: list[Variable], rows: set[tuple[str, ...]]) -> str:
-    """Return the rule ``text`` with ``VALUES (?v ...) { (...) ... }`` opening its WHERE group."""
+def _with_values(text: str, variables: list[Variable], rows: set[tuple[str, ...]], patterns: str = "") -> str:
+    """Return the rule ``text`` with ``VALUES (?v ...) { (...) ... }`` (then ``patterns``) opening its WHERE group."""
     heading = " ".join(f"?{v}" for v in variables)
     body = " ".join(f"({' '.join(row)})" for row in sorted(rows))
     inside = where_group_start(text)
-    return f"{text[:inside]}\n  VALUES ({heading}) {{ {body} }}\n{text[inside:]}"
+    return f"{text[:inside]}\n  VALUES ({heading}) {{ {body} }}\n  {patterns}\n{text[inside:]}"
 
 
 def where_group_start(text: str) -> int:
