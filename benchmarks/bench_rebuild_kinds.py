@@ -34,6 +34,7 @@ from neuromech.pipeline import BuildSession
 FINDINGS_FILE = "findings/synthetic-003.ttl"
 ENTITIES_FILE = "entities/synthetic-entities.ttl"
 NM = "https://w3id.org/neuromech/"
+PART_OF = "http://purl.obolibrary.org/obo/BFO_0000050"
 Edit = Callable[[str], str]
 
 
@@ -73,6 +74,10 @@ def edits(paths: ProjectPaths) -> dict[str, tuple[str, Edit]]:
     )
     if label is None:
         raise RuntimeError("no English entity label to edit")
+    part_of = sorted(re.findall(rf"^<{NM}entity/entity-\d+> <{PART_OF}> <[^>]+> \.$", entities, re.M), key=_subject)
+    if len(part_of) < 2:
+        raise RuntimeError("no part-of edges to move")
+    moved = part_of[0].rsplit(" ", 2)[0] + " " + part_of[1].rsplit(" ", 2)[1] + " ."
     return {
         "direction flipped": (FINDINGS_FILE, _replace_line(flip, _flip(flip))),
         "condition changed": (
@@ -97,6 +102,9 @@ def edits(paths: ProjectPaths) -> dict[str, tuple[str, Edit]]:
             ENTITIES_FILE,
             _replace_line(label.group(0), label.group(0).replace('"@en', ' (renamed)"@en')),
         ),
+        # the part-of closure, the falls_under and rolls_up_to paths, counts_for and the
+        # mechanism modules change; HermiT runs again (with --reasoner)
+        "part-of edge moved": (ENTITIES_FILE, _replace_line(part_of[0] + "\n", moved + "\n")),
     }
 
 
