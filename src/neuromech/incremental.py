@@ -17,9 +17,10 @@ At 10^6 triples a finding's direction flipped changes a few dozen inferred tripl
 everything about its condition (31k findings) instead took 1.3 s. :func:`maintain` gives up,
 leaving the store as it found it, as soon as a rule reads a triple that changes where it
 cannot be restricted to it (:meth:`~neuromech.rules.Rule.restrictable_for`: under one
-negation, a UNION, a sub-select, or by a closure computed in Python; a pattern under two
-negations, like the mechanism-module rule's partner test, is monotonic and restricted by the
-finding), and the caller falls back to re-deriving around the edited nodes.
+negation or in an aggregate; patterns in paths, UNION branches, plain sub-selects and under two
+negations, like the mechanism-module rule's partner test, are restricted), or a step has more
+changed triples than a VALUES block binds, and the caller falls back to re-deriving around the
+edited nodes, or everything after an edit to the entity layer.
 """
 
 from __future__ import annotations

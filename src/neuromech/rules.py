@@ -110,75 +110,53 @@ class Rule:
         Semi-naive evaluation: once the rule has run, an answer it has not given yet must match
         one of its triple patterns to a triple added since. For each pattern that can read a
         changed triple there is one query: the rule with a ``VALUES`` block, opening its WHERE
-        group, that binds the pattern's variables to the changed triples it matches (for a
-        pattern read monotonically under FILTER (NOT) EXISTS, the variables it shares with the
-        solutions the filter tests: see :meth:`_restrictions`). Each
-        answer of such a query is an answer of the rule (a ``VALUES`` join only restricts), and
-        together they give every answer that uses a changed triple.
+        group, that binds variables to the changed triples' terms, followed by patterns that
+        join them to the rule's solutions when they are not the pattern's own (see
+        :meth:`_restrictions`). Each answer of such a query is an answer of the rule (the block
+        only restricts), and together they give every answer that uses a changed triple.
 
-        Returns None when the rule must run whole: a changed triple can be read by a property
-        path, a variable predicate, a pattern under UNION, OPTIONAL, MINUS, GRAPH, a sub-select,
-        an odd number of FILTER NOT EXISTS, or a (NOT) EXISTS sharing no variable with the
-        solutions it tests; more than :data:`DELTA_ROWS_LIMIT` changed triples match a
-        pattern; a changed triple holds a blank node (``VALUES`` cannot name one); or a bound
-        variable is one of the template's that some solution may leave unbound (the ``VALUES``
-        row would put a value the rule never derived into the template). Returns an empty list
-        when no pattern can read a changed triple.
+        Returns None when the rule must run whole: a changed triple can be read where the rule
+        need not be monotonic in it or no block reaches it (:meth:`_restrictions`); more than
+        :data:`DELTA_ROWS_LIMIT` changed triples match a pattern; or a changed triple holds a
+        blank node (``VALUES`` cannot name one). Returns an empty list when no pattern can read
+        a changed triple.
         """
         by_predicate: dict[str, list[ox.Triple | ox.Quad]] = {}
         for triple in changed:
             by_predicate.setdefault(triple.predicate.value, []).append(triple)
         keys = {key for p, triples in by_predicate.items() for key in _keys_of(p, triples)}
         queries: list[str] = []
-        for pattern, variables in self._restrictions(keys):
-            if variables is None:
+        for restriction in self._restrictions(keys):
+            if restriction is None:
                 return None
-            steps = _steps(pattern[1])
-            matching = [t for p in steps or () for t in by_predicate.get(p, [])]
-            if isinstance(variables, JoinRestriction):
-                rows = _delta_rows(variables.pattern, variables.variables, matching)
-                if rows is None or len(rows) > DELTA_ROWS_LIMIT:
-                    return None
-                if rows:
-                    queries.append(_with_values(self.text, variables.variables, rows, variables.patterns))
-                continue
-            if isinstance(variables, PathRestriction):
-                edges = _delta_rows((_EDGE_START, pattern[1], _EDGE_END), [_EDGE_START, _EDGE_END], matching)
-                if edges is None or len(edges) > DELTA_ROWS_LIMIT:
-                    return None
-                if edges:
-                    queries.append(_with_values(self.text, [_EDGE_START, _EDGE_END], edges, variables.patterns))
-                continue
+            pattern, variables = restriction.pattern, restriction.variables
+            matching = [t for p in _steps(pattern[1]) or () for t in by_predicate.get(p, [])]
             rows = _delta_rows(pattern, variables, matching)
             if rows is None or len(rows) > DELTA_ROWS_LIMIT:
                 return None
             if rows:
-                queries.append(_with_values(self.text, variables, rows))
+                queries.append(_with_values(self.text, variables, rows, restriction.patterns))
         return queries
 
     def restrictable_for(self, keys: Iterable[str]) -> bool:
         """Whether :meth:`delta_queries` can restrict the rule to changed triples with these ``keys``.
 
-        True when every pattern that can read such a triple is in the WHERE clause's top-level
-        conjunction, or under (NOT) EXISTS filters of it only, an even number of NOT EXISTS, with
-        a variable of the tested solutions (not under UNION, OPTIONAL, MINUS, GRAPH, a sub-select
-        or one NOT EXISTS, where the rule need not be monotonic in it), has a fixed predicate and
-        binds no variable the template may leave unbound; False too for a closure (:attr:`transitive_predicate`) that
-        reads one. Incremental maintenance (:mod:`neuromech.incremental`) relies on it: a rule
-        restrictable for what changed gains or loses only answers that use a changed triple.
+        True when every pattern that can read such a triple has a restriction
+        (:meth:`_restrictions`): it sits where the rule is monotonic in it (not under one NOT
+        EXISTS, OPTIONAL's right side, MINUS, GRAPH or an aggregate) and a ``VALUES`` block
+        opening the WHERE group reaches it. Incremental maintenance (:mod:`neuromech.incremental`)
+        relies on it: a rule restrictable for what changed gains or loses only answers that use
+        a changed triple.
         """
         keys = set(keys)
         if not self.reads_any(keys):
             return True
-        return all(variables is not None for _, variables in self._restrictions(keys))
+        return all(restriction is not None for restriction in self._restrictions(keys))
 
-    def _restrictions(
-        self, keys: set[str]
-    ) -> Iterator[tuple[Triple, list[Variable] | PathRestriction | JoinRestriction | None]]:
-        """Yield each pattern that can read a triple with ``keys``, and how to restrict the rule to those.
+    def _restrictions(self, keys: set[str]) -> Iterator[Restriction | None]:
+        """Yield, for each pattern that can read a triple with ``keys``, how to restrict the rule to those.
 
-        Either the variables a VALUES block opening the WHERE group binds to the triple's terms,
-        or (a ``+``/``*`` path) a :class:`PathRestriction`; None when no block can restrict it.
+        None when no ``VALUES`` block opening the WHERE group can restrict it.
 
         A pattern of the top-level conjunction binds its own variables; so does one in a branch
         of a UNION or in a sub-select without aggregates or a slice (both monotonic), but only
@@ -188,7 +166,8 @@ class Rule:
         ... FILTER NOT EXISTS { ?f p ?x } }``: a new ``?f p ?x`` can only add answers), and an
         answer that uses a triple there has the triple's terms in the variables it shares with
         the solutions the outermost filter tests (EXISTS substitutes them), which are bound;
-        with none shared, it cannot be restricted.
+        with none shared, it is joined back to them through the groups around it
+        (:func:`_join_back`).
 
         A path of one step (``p|q``, ``p?``) reads a triple as a pattern does. An answer of
         ``?x E+ ?y`` (or ``E*``; E one step) that uses the triple ``s p o`` has ``?x E* s`` and
@@ -209,15 +188,13 @@ class Rule:
             elif context != _TOP:
                 variables = []
             if _steps(path) is None or exposed & set(variables):
-                yield pattern, None
+                yield None
             elif isinstance(path, MulPath) and path.mod != "?":
-                yield pattern, _path_restriction(subject, path, value, set(variables), context == _TOP)
+                yield _path_restriction(subject, path, value, set(variables), context == _TOP)
             elif context == _EVEN and not variables:
-                yield pattern, _join_back(reading, exposed)
-            elif not variables:
-                yield pattern, None
+                yield _join_back(reading, exposed)
             else:
-                yield pattern, variables
+                yield Restriction(pattern, variables) if variables else None
 
     def head_queries(self, derived: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
         """Return queries whose answers include every ``derived`` triple the rule still derives.
@@ -481,6 +458,21 @@ class _Reading:
     chain: tuple[Triple, ...]  # under (NOT) EXISTS: the patterns of the groups around it, outermost first
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """How a rule is restricted to changed triples that match ``pattern``.
+
+    A ``VALUES`` block binds ``variables`` to the terms the changed triples give them in
+    ``pattern``; ``patterns`` (SPARQL), if any, join those to the rule's solutions: the
+    pattern's own variables need none; a ``+``/``*`` path binds its changed edge (``?x E* s .
+    o E* ?y``); a pattern under two negations is joined back through the groups around it.
+    """
+
+    pattern: Triple
+    variables: list[Variable]
+    patterns: str = ""
+
+
 def _readings(
     node: object,
     context: str | None,
@@ -577,7 +569,7 @@ def _steps(path: object) -> frozenset[str] | None:
     return None
 
 
-def _join_back(reading: _Reading, exposed: set[Variable]) -> JoinRestriction | None:
+def _join_back(reading: _Reading, exposed: set[Variable]) -> Restriction | None:
     """Restrict a rule to the solutions whose filter a pattern read under two negations can change.
 
     The pattern shares no variable with the solutions the outermost filter tests, as in
@@ -607,16 +599,7 @@ def _join_back(reading: _Reading, exposed: set[Variable]) -> JoinRestriction | N
     if not variables:
         return None
     text = "\n  ".join(" ".join(_term(t) for t in triple) + " ." for triple in chain)
-    return JoinRestriction((pattern[0], pattern[1], pattern[2]), variables, text)
-
-
-@dataclass(frozen=True)
-class JoinRestriction:
-    """Patterns that keep the solutions a changed triple matching ``pattern`` can decide (``variables`` bound)."""
-
-    pattern: Triple
-    variables: list[Variable]
-    patterns: str
+    return Restriction((pattern[0], pattern[1], pattern[2]), variables, text)
 
 
 # the ends of a changed edge, bound by a path restriction's VALUES block
@@ -624,16 +607,9 @@ _EDGE_START = Variable("nm_changed_edge_start")
 _EDGE_END = Variable("nm_changed_edge_end")
 
 
-@dataclass(frozen=True)
-class PathRestriction:
-    """Patterns that keep the answers of ``?x E+ ?y`` using a changed edge ``s o``: ``?x E* s . o E* ?y``."""
-
-    patterns: str
-
-
 def _path_restriction(
     subject: object, path: MulPath, value: object, bindable: set[Variable], top: bool
-) -> PathRestriction | None:
+) -> Restriction | None:
     """Return the restriction of a ``+``/``*`` path pattern to a changed edge, or None when no end can be bound.
 
     An end is bound when it is a constant, or a variable the block reaches (``bindable``) of a
@@ -647,7 +623,8 @@ def _path_restriction(
         parts.append(f"{_term(subject)} {star} ?{_EDGE_START} .")
     if not isinstance(value, Variable) or value in bindable:
         parts.append(f"?{_EDGE_END} {star} {_term(value)} .")
-    return PathRestriction("\n  ".join(parts)) if parts else None
+    edge = (_EDGE_START, path, _EDGE_END)
+    return Restriction(edge, [_EDGE_START, _EDGE_END], "\n  ".join(parts)) if parts else None
 
 
 def _term(term: object) -> str:
