@@ -12,10 +12,11 @@ from rdflib import URIRef
 from neuromech.build import KnowledgeGraph
 from neuromech.errors import SourceSyntaxError
 from neuromech.loading import parse_turtle
-from neuromech.mapping_impact import ImpactIndex, falls_under, finding_slots, mapping_impact
+from neuromech.mapping_impact import ImpactIndex, falls_under, finding_slots, impact_tsv, mapping_impact
 from neuromech.mapping_set import PREDICATE_IRIS, parse_sssom, read_mapping_set, render_sssom
 from neuromech.mappings import import_skos
 from neuromech.namespaces import NME, NMF, OBO, SKOS
+from neuromech.namespaces import compress as curie
 from neuromech.paths import ProjectPaths
 
 from .conftest import ROOT
@@ -232,3 +233,35 @@ def test_impact_index_stays_equal_to_a_fresh_index_over_rounds_of_random_edits(r
         fresh = ImpactIndex(mapping_set, above)
         fresh.file(slots)
         assert index.impacts() == fresh.impacts(), f"round {round_number}"
+
+
+def test_impact_index_takes_a_moved_part_of_edge_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
+    mapping_set = read_mapping_set(MAPPINGS)
+    above = falls_under(real_kg.store)
+    slots = finding_slots(real_kg.store)
+    index = ImpactIndex(mapping_set, {k: set(v) for k, v in above.items()})
+    index.file(slots)
+    assert index.tsv() == impact_tsv(index.impacts())
+    # the curator moves the dorsal ACC from the ACC to the amygdala, and the basolateral
+    # amygdala out of every hierarchy
+    dacc, acc, bla = (
+        str(NME[n]) for n in ("dorsal-anterior-cingulate-cortex", "anterior-cingulate-cortex", "basolateral-amygdala")
+    )
+    assert acc in above[dacc]
+    assert above[bla]
+    moved = {dacc: (above[dacc] - {acc}) | {str(NME.amygdala)}, bla: set()}
+    index.update_hierarchy(moved)
+    fresh = ImpactIndex(mapping_set, {**{k: set(v) for k, v in above.items() if k != bla}, dacc: moved[dacc]})
+    fresh.file(slots)
+    assert index.impacts() == fresh.impacts()
+    assert index.tsv() == fresh.tsv() == impact_tsv(fresh.impacts())
+    before = {(i.row.subject_id, i.row.object_id): i for i in mapping_impact(real_kg.store, mapping_set)}
+    after = {(i.row.subject_id, i.row.object_id): i for i in index.impacts()}
+    amygdala, acc_pair = ("nme:amygdala", "UBERON:0001876"), ("nme:anterior-cingulate-cortex", "UBERON:0009835")
+    dacc_findings = {curie(f) for f, filled in slots.items() if dacc in filled and bla not in filled}
+    assert dacc_findings
+    assert dacc_findings <= set(after[amygdala].inherited) | set(after[amygdala].direct)
+    assert dacc_findings & set(before[acc_pair].inherited)
+    assert not dacc_findings & set(after[acc_pair].inherited)
+    # the rebuild reads the moved entities' ancestors alone
+    assert falls_under(real_kg.store, [dacc, bla]) == {dacc: above[dacc], bla: above[bla]}

@@ -7,7 +7,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from neuromech import export
+from neuromech import export, subject_blocks
 from neuromech.release import PREFIXES, _body, _join
 from neuromech.subject_blocks import replace_subjects, serialise_subjects
 
@@ -38,6 +38,11 @@ EDITS = [
     # a second rebuild finds the blocks the first one appended
     ([f"{NM}entity/new", f"{NM}entity/c-1"], f"<{NM}entity/c-1> <{NM}investigates> <{NM}entity/e-3> ."),
 ]
+
+
+@pytest.fixture(autouse=True, params=["a search per subject", "one scan of every block"])
+def how_blocks_are_found(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subject_blocks, "ONE_SCAN_FROM", 10**9 if request.param.startswith("a search") else 1)
 
 
 def _store(data: str) -> ox.Store:

@@ -197,10 +197,11 @@ class SourceStore:
         """Replace the triples of ``path`` by the file's current content (it must parse).
 
         Returns the triples removed and the triples added. The file is parsed into a staging
-        graph, the two differences are taken inside Oxigraph (``MINUS``) and the staging graph
-        moved into place: only the few triples an edit changed pass through Python (making a
-        Python set of each version of a 47k-triple file took 0.4 s). A blank node gets a new
-        label at each parse, so its triples count as removed and added again.
+        graph, the two differences are taken inside Oxigraph (``MINUS``) and applied to the
+        file's graph, and the staging graph dropped: only the few triples an edit changed pass
+        through Python (making a Python set of each version of a 47k-triple file took 0.4 s;
+        moving the staging graph into place instead, 0.3 s for a 69k-triple file). A blank
+        node gets a new label at each parse, so its triples count as removed and added again.
 
         Raises:
             SourceSyntaxError: when the file no longer parses; the store is left unchanged.
@@ -217,7 +218,10 @@ class SourceStore:
             raise
         removed = self._minus(target, STAGING_GRAPH)
         added = self._minus(STAGING_GRAPH, target)
-        native.update(f"MOVE GRAPH {STAGING_GRAPH} TO GRAPH {target}")
+        for triple in removed:
+            native.remove(ox.Quad(triple.subject, triple.predicate, triple.object, target))
+        native.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in added)
+        native.remove_graph(STAGING_GRAPH)
         if path not in self.files:
             self.files.append(path)
         self._graph = None

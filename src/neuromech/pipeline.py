@@ -199,6 +199,7 @@ class BuildSession:
             rules = load_rules(self.paths.rules_dir)
             findings: set[str] | None = delta.claims
             impact: set[str] | None = delta.claims
+            parts: set[str] | None = None
             if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
             elif _annotations_only(source, delta):
@@ -212,7 +213,7 @@ class BuildSession:
             materialised, around, scope, maintained = _maintain(source, rules, delta)
             counts = _updated_counts(self.counts, delta, maintained)
             if delta.entity_layer_changed:
-                findings, impact = _rows_to_refresh(source, delta, maintained)
+                findings, impact, parts = _rows_to_refresh(source, delta, maintained)
             timings["materialise"] = time.perf_counter() - started
 
             started = say("export")
@@ -225,7 +226,8 @@ class BuildSession:
                 changed_graphs=graphs,
                 findings=findings,
                 impact=impact,
-                inferred_subjects=around,
+                parts=parts,
+                spliced={**delta.spliceable, **({str(INFERRED_GRAPH): around} if around is not None else {})},
                 counts=counts,
                 scope=scope,
                 hermit=hermit,
@@ -264,6 +266,8 @@ class BuildSession:
             subjects = {t.subject for t in gone | new}
             delta.touched.update(s.value for s in subjects if isinstance(s, ox.NamedNode))
             graph = loading.graph_iri(path)
+            if not any(isinstance(node, ox.BlankNode) for t in gone | new for node in (t.subject, t.object)):
+                delta.spliceable[graph.value] = {s.value for s in subjects if isinstance(s, ox.NamedNode)}
             # the subjects' triples in the file before and after the edit
             around = gone | {q.triple for s in subjects for q in native.quads_for_pattern(s, None, None, graph)}
             claims = {t.subject for t in around if t.predicate == _RDF_TYPE and t.object in claim_classes}
@@ -304,7 +308,8 @@ class BuildSession:
         changed_graphs: list[ox.NamedNode] | None = None,
         findings: set[str] | None = None,
         impact: set[str] | None = None,
-        inferred_subjects: set[str] | None = None,
+        parts: set[str] | None = None,
+        spliced: dict[str, set[str]] | None = None,
         counts: dict[str, object] | None = None,
         scope: str = "whole graph",
         hermit: EntityLayerCheck | None = None,
@@ -312,13 +317,15 @@ class BuildSession:
         """Write ``dist/``: every piece (``changed_graphs``/``findings``/``impact`` None), or those an edit changed.
 
         ``findings`` are the findings whose ``findings.tsv`` rows are made again, ``impact``
-        those whose slots the mapping impact files again (None: all, and the hierarchy read again).
+        those whose slots the mapping impact files again (None: all, and the hierarchy read
+        again), ``parts`` the entities whose ``nm:falls_under`` changed.
 
         The inferred graph's chunks are always re-serialised; ``changed_graphs`` lists the other
         graphs whose chunks are (``[]`` when the caller has serialised them already).
 
-        ``inferred_subjects`` (a rebuild that re-derived only their inferred triples) has the
-        inferred graph's chunks updated for those subjects instead of dumped again.
+        ``spliced`` (graph IRI -> the subjects whose triples in it changed: a rebuild's edited
+        files, and the inferred triples it re-derived) has those graphs' chunks updated for
+        those subjects instead of dumped again (:meth:`neuromech.release.Release.refresh_graphs`).
         ``scope`` (what the materialisation covered) goes into the build summary.
         """
         assert self.source is not None
@@ -329,10 +336,10 @@ class BuildSession:
         # the chunks are dumped and the summary's counts made in threads (pyoxigraph releases the
         # GIL) while Python joins the tables
         with ThreadPoolExecutor(max_workers=2) as background:
-            dumped = background.submit(self.release.refresh_graphs, store, graphs, inferred_subjects)  # type: ignore[arg-type]
+            dumped = background.submit(self.release.refresh_graphs, store, graphs, spliced)  # type: ignore[arg-type]
             counted = background.submit(_counts, store) if counts is None else None
             self.release.refresh_findings(store, findings)
-            self.release.refresh_impact(store, impact)
+            self.release.refresh_impact(store, impact, parts)
             dumped.result()
         files: dict[str, str | bytes | list[bytes | Path]] = dict(self.release.graph_files())
         findings_tsv = files["findings.tsv"] = self.release.findings_tsv()
@@ -380,6 +387,7 @@ class Delta:
     removed: set[ox.Triple] = field(default_factory=set)
     added: set[ox.Triple] = field(default_factory=set)
     asserted_change: int = 0  # quads added minus quads removed, over the changed files
+    spliceable: dict[str, set[str]] = field(default_factory=dict)  # graph IRI -> subjects changed (no blank node)
 
 
 def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:
@@ -448,20 +456,20 @@ def _annotations_only(source: loading.SourceStore, delta: Delta) -> bool:
 
 def _rows_to_refresh(
     source: loading.SourceStore, delta: Delta, maintained: incremental.Maintenance | None
-) -> tuple[set[str] | None, set[str] | None]:
+) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
     """Return the findings whose table rows, and whose mapping-impact slots, an entity-layer edit can change.
 
     A finding's row reads its own triples and, one hop away, the labels and mappings of its
     condition, entities, method and context, and its studies' citations: the rows to make
     again are the edited claims' and those of findings pointing at a node the edit touched.
-    The impact reads the findings' slots (their own triples) and ``nm:falls_under``: when the
-    edit changed no ``nm:falls_under`` triple, only the edited claims are filed again. None
-    (all of them) when the inferred graph was derived again whole, or a changed triple's
-    subject is a blank node.
+    The impact reads the findings' slots (their own triples) and ``nm:falls_under``: the
+    edited claims are filed again, and so are the findings about the entities (third item)
+    whose ``nm:falls_under`` triples changed. None (all of them) when the inferred graph was
+    derived again whole, or a changed triple's subject is a blank node.
     """
     changed = delta.removed | delta.added
     if maintained is None or any(isinstance(t.subject, ox.BlankNode) for t in changed):
-        return None, None
+        return None, None, None
     native = source.store.native
     findings = set(delta.claims)
     finding = ox.NamedNode(str(NM.Finding))
@@ -472,11 +480,10 @@ def _rows_to_refresh(
             for s in pointing
             if isinstance(s, ox.NamedNode) and next(native.quads_for_pattern(s, _RDF_TYPE, finding, None), None)
         )
-    inferred = maintained.lost | maintained.gained
-    hierarchy_changed = any(q.predicate == _FALLS_UNDER for q in inferred) or any(
-        t.predicate == _FALLS_UNDER for t in changed
-    )
-    return findings, (None if hierarchy_changed else set(delta.claims))
+    moved = [
+        t for t in [*changed, *(q.triple for q in maintained.lost | maintained.gained)] if t.predicate == _FALLS_UNDER
+    ]
+    return findings, set(delta.claims), {t.subject.value for t in moved if isinstance(t.subject, ox.NamedNode)}
 
 
 def _updated_counts(

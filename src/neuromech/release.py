@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +31,13 @@ from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
 from neuromech.store import OxigraphStore, chunks, restrict, side_by_side
 from neuromech.subject_blocks import replace_subjects, serialise_subjects
 
-# beyond this many subjects the inferred graph is dumped again rather than spliced: a splice
-# scans the chunks once per subject (at 10^6 triples ~18 ms each, 29 s for the 1,615 subjects
-# a restored mapping touched), a dump of the whole inferred graph takes ~2.3 s of CPU
-SPLICE_LIMIT = 100
+# beyond this many changed subjects, or this many triples of theirs, a graph is dumped again
+# rather than spliced. At 10^6 triples a dump of the inferred graph takes ~2.3 s of CPU, beside
+# Python (pyoxigraph releases the GIL); a splice works in Python, ~20 us a block in each of
+# three formats, and a subject has up to a block per triple: 14 conditions with 38k inferred
+# triples took 2.5 s to splice, 2 with 14k 0.7 s, a region with 5 triples in its file 0.05 s.
+SPLICE_LIMIT = 5000
+SPLICE_TRIPLES = 20000
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -129,7 +132,10 @@ class Release:
     # -- graph files ----------------------------------------------------------------------------
 
     def refresh_graphs(
-        self, store: OxigraphStore, graphs: Iterable[ox.NamedNode], inferred_subjects: Collection[str] | None = None
+        self,
+        store: OxigraphStore,
+        graphs: Iterable[ox.NamedNode],
+        spliced: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         """(Re)serialise the chunks of ``graphs``; a graph no longer in the store is dropped.
 
@@ -137,14 +143,20 @@ class Release:
         triple, and releases the GIL while it does: the dumps run on every core, and beside
         whatever Python work the caller does meanwhile in another thread.
 
-        ``inferred_subjects`` (a rebuild that re-derived only the inferred triples of those
-        subjects) keeps the inferred graph's chunks and replaces those subjects' blocks in them
-        (:mod:`neuromech.subject_blocks`) instead of dumping the graph again.
+        ``spliced`` maps a graph's IRI to the subjects whose triples in it changed (the
+        inferred triples a rebuild re-derived, the subjects of an edited file's changed
+        triples): the graph's kept chunks get those subjects' blocks replaced
+        (:mod:`neuromech.subject_blocks`) instead of being dumped again, when there are at most
+        :data:`SPLICE_LIMIT` of them with at most :data:`SPLICE_TRIPLES` triples there, none is
+        a blank node and none has a blank node in its triples (a blank node's label differs
+        between dumps).
         """
         native = store.native
-        inferred = str(INFERRED_GRAPH)
-        spliced = inferred_subjects is not None and inferred in self.chunks and len(inferred_subjects) <= SPLICE_LIMIT
-        nodes = [ox.NamedNode(iri) for iri in sorted(inferred_subjects or ())]
+        splices = {
+            key: nodes
+            for key, subjects in (spliced or {}).items()
+            if key in self.chunks and (nodes := _spliceable(native, ox.NamedNode(key), subjects)) is not None
+        }
         wanted: list[tuple[str, str, ox.NamedNode]] = []
         for graph in graphs:
             if native.contains_named_graph(graph):
@@ -155,7 +167,7 @@ class Release:
         def dump(item: tuple[str, str, ox.NamedNode]) -> Path:
             key, name, graph = item
             rdf_format = export.GRAPH_FORMATS[name]
-            if spliced and key == inferred:
+            if (nodes := splices.get(key)) is not None:
                 fresh = _body(name, serialise_subjects(native, graph, nodes, rdf_format, prefixes=PREFIXES))
                 kept = self.chunks[key][name].read_bytes()
                 return self.folder.write(replace_subjects(name, kept, nodes, fresh, prefixes=PREFIXES))
@@ -196,18 +208,23 @@ class Release:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""
         return export.findings_tsv_header() + "".join(self.lines[key] for key in sorted(self.lines))
 
-    def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None) -> None:
+    def refresh_impact(self, store: OxigraphStore, only: set[str] | None = None, parts: set[str] | None = None) -> None:
         """Re-query the findings' slot fillers (all, or only the findings ``only`` names) and the hierarchy.
 
-        With ``only`` (an edit to claims alone, or to entities that changed no ``nm:falls_under``)
-        the hierarchy is kept: ``nm:falls_under`` is derived from entities and mappings, never
-        from claims (0.9 s at 10^6 triples); the impact index then re-files only those findings.
+        With ``only`` (an edit to claims or entities) the hierarchy is kept: ``nm:falls_under``
+        is derived from entities and mappings, never from claims (0.9 s at 10^6 triples); the
+        impact index then re-files only those findings. ``parts`` names the entities whose
+        ``nm:falls_under`` triples the edit changed: their ancestors are read again and the
+        findings about them re-filed.
         """
         if only is None or self.impact is None:
             self.slots = mapping_impact.finding_slots(store)
             self.above = mapping_impact.falls_under(store)
             self.impact = None
             return
+        if parts:
+            fresh_above = mapping_impact.falls_under(store, parts)
+            self.impact.update_hierarchy({part: fresh_above.get(part, set()) for part in parts})
         for finding in only:
             self.slots.pop(finding, None)
         fresh: dict[str, list[str]] = {}
@@ -224,7 +241,7 @@ class Release:
         if self.impact is None or not self.impact.matches(mapping_set, self.above):
             self.impact = mapping_impact.ImpactIndex(mapping_set, self.above)
             self.impact.file(self.slots)
-        return mapping_impact.impact_tsv(self.impact.impacts())
+        return self.impact.tsv()
 
 
 _TURTLE_HEADER = "".join(f"@prefix {k}: <{v}> .\n" for k, v in PREFIXES.items()).encode()
@@ -251,6 +268,20 @@ def _join(name: str, bodies: Sequence[bytes | Path]) -> list[bytes | Path]:
     for body in (body for body in bodies if _size(body)):
         pieces += [b",", body] if len(pieces) > 1 else [body]
     return [*pieces, b"]"]
+
+
+def _spliceable(native: ox.Store, graph: ox.NamedNode, subjects: Collection[str]) -> list[ox.NamedNode] | None:
+    """Return ``subjects`` as nodes, sorted, if their blocks in ``graph``'s chunks can be replaced (else None)."""
+    if len(subjects) > SPLICE_LIMIT or any(s.startswith("_:") for s in subjects):
+        return None
+    nodes = [ox.NamedNode(iri) for iri in sorted(subjects)]
+    triples = 0
+    for node in nodes:
+        for quad in native.quads_for_pattern(node, None, None, graph):
+            triples += 1
+            if triples > SPLICE_TRIPLES or isinstance(quad.object, ox.BlankNode):
+                return None
+    return nodes
 
 
 def _size(piece: bytes | Path) -> int:

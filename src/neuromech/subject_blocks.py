@@ -27,6 +27,16 @@ from typing import Final
 import pyoxigraph as ox
 
 _PROBE_PREDICATE: Final = ox.NamedNode("urn:neuromech:probe")
+# From this many subjects on, one scan of the chunk finds every block start and keeps the
+# subjects' ones; below it, each subject's marker is searched for (at 10^6 triples a search
+# through the inferred graph's three chunks takes ~18 ms a subject, a scan ~0.3 s in all).
+ONE_SCAN_FROM = 16
+# what a block start looks like in each format: exactly the shape of a subject's marker
+_BLOCK_START: Final = {
+    "ttl": re.compile(rb"\n[^\t\n ][^ \n]* "),
+    "owl": re.compile(rb' rdf:about="[^"]*">\n'),
+    "jsonld": re.compile(rb'\{"@id":"(?:[^"\\]|\\.)*",'),
+}
 _TURTLE_BLOCK_END: Final = re.compile(rb"\n(?!\t)")
 _JSON_NEXT_OBJECT: Final = re.compile(rb'\},\{"@id":"(?:[^"\\]|\\.)*",', re.DOTALL)
 
@@ -38,8 +48,9 @@ def replace_subjects(
 
     ``name`` tells the format (``.ttl``, ``.owl`` RDF/XML, ``.jsonld``); ``body`` and ``fresh``
     are chunks without what every chunk of the format repeats (prefixes, the ``rdf:RDF``
-    element, the array's brackets), serialised with ``prefixes``. One scan of ``body`` per
-    subject finds its blocks, and the kept text is joined once.
+    element, the array's brackets), serialised with ``prefixes``. One search of ``body`` per
+    subject finds its blocks (or, for :data:`ONE_SCAN_FROM` subjects or more, one scan of
+    every block start), and the kept text is joined once.
     """
     body = _remove(name, body, [_marker(name, subject, prefixes) for subject in subjects])
     if not fresh.strip():
@@ -83,11 +94,18 @@ def _remove(name: str, body: bytes, markers: Iterable[bytes]) -> bytes:
     text = b"\n" + body if lines else body  # Turtle and RDF/XML blocks start after a line break
     block = _turtle_block if name.endswith(".ttl") else _xml_block if lines else _json_block
     spans: list[tuple[int, int]] = []
-    for marker in markers:
-        position = 0
-        while (span := block(text, marker, position)) is not None:
-            spans.append(span)
-            position = span[1]
+    wanted = set(markers)
+    if len(wanted) >= ONE_SCAN_FROM:
+        starts = _BLOCK_START[name.rsplit(".", 1)[-1]]
+        for found in starts.finditer(text):
+            if (marker := found.group(0)) in wanted and (span := block(text, marker, found.start())) is not None:
+                spans.append(span)
+    else:
+        for marker in wanted:
+            position = 0
+            while (span := block(text, marker, position)) is not None:
+                spans.append(span)
+                position = span[1]
     if not spans:
         return body
     kept: list[bytes] = []
