@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -104,36 +103,3 @@ def test_published_pieces_are_bytes_and_files_in_order(
     assert (tmp_path / "dist" / "out").read_bytes() == b"<" + big.read_bytes() + b"middle>"
     assert (tmp_path / "dist" / "text").read_text(encoding="utf-8") == "é"
     assert [p.name for p in written] == ["out", "text"]
-
-
-def test_replaced_large_files_are_freed_after_the_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    dist = tmp_path / "dist"
-    export.publish_directory({"big": b"old" * 10, "small": b"s"}, dist)
-    old = (dist / "big").open("rb")  # the replaced file, as a reader holding it sees it
-    (dist / ".trash-left-by-a-killed-build").mkdir()
-    started: list[threading.Thread] = []
-    real_start = threading.Thread.start
-
-    def recorded(thread: threading.Thread) -> None:
-        started.append(thread)
-        real_start(thread)
-
-    monkeypatch.setattr(export, "BACKGROUND_UNLINK_BYTES", 16)
-    monkeypatch.setattr(threading.Thread, "start", recorded)
-    trash_during_renames: list[list[str]] = []
-    real_replace = Path.replace
-
-    def replace(path: Path, target: Path) -> Path:
-        trash_during_renames.append(sorted(p.name for t in dist.glob(".trash-*") for p in t.iterdir()))
-        return real_replace(path, target)
-
-    monkeypatch.setattr(Path, "replace", replace)
-    export.publish_directory({"big": b"new" * 10, "small": b"t"}, dist)
-    assert (dist / "big").read_bytes() == b"new" * 10
-    assert (dist / "small").read_bytes() == b"t"
-    assert trash_during_renames == [["big"], ["big"]]  # only the large file was kept aside
-    assert [t.name for t in started] == ["neuromech-unlink"]
-    started[0].join()
-    assert not list(dist.glob(".trash-*"))  # this call's, and the one a killed build left
-    assert old.read() == b"old" * 10
-    old.close()

@@ -17,7 +17,16 @@ from neuromech.closure import reach, successors
 from neuromech.loading import load_project, load_project_store
 from neuromech.paths import ProjectPaths
 from neuromech.reasoning import materialise, materialise_in_store
-from neuromech.rules import ANY_PREDICATE, DELTA_ROWS_LIMIT, ROWS_PER_SHARED_VALUE, Rule, load_rules, predicates_read
+from neuromech.rules import (
+    ANY_PREDICATE,
+    DELTA_ROWS_LIMIT,
+    ROWS_PER_SHARED_VALUE,
+    Rule,
+    load_rules,
+    predicates_read,
+    triple_key,
+    triple_keys,
+)
 from neuromech.store import OxigraphStore
 
 NM = "https://w3id.org/neuromech/"
@@ -337,3 +346,25 @@ def test_head_queries_bind_a_term_many_derived_triples_share_alone() -> None:
         store.add(ox.Quad(ox.NamedNode(f"{NM}f{i}"), ox.NamedNode(NM + "m"), ox.NamedNode(f"{NM}e{i}"), graph))
     answers = set(store.query(many, use_default_graph_as_union=True))
     assert set(edges(ROWS_PER_SHARED_VALUE)) <= answers
+
+
+def test_triple_keys_are_the_keys_of_each_triple() -> None:
+    nm = "https://w3id.org/neuromech/"
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    a, b = ox.NamedNode(f"{nm}a"), ox.NamedNode(f"{nm}b")
+    triples = [
+        ox.Triple(a, rdf_type, ox.NamedNode(f"{nm}Finding")),
+        ox.Triple(b, rdf_type, ox.NamedNode(f"{nm}Finding")),
+        ox.Triple(a, rdf_type, ox.NamedNode(f"{nm}Claim")),
+        ox.Triple(a, rdf_type, ox.BlankNode("c")),  # a type that is no IRI keys the predicate alone
+        ox.Triple(a, ox.NamedNode(f"{nm}counts_for"), b),
+        ox.Triple(b, ox.NamedNode(f"{nm}counts_for"), ox.Literal("x")),
+    ]
+    assert triple_keys(triples) == {triple_key(t) for t in triples}
+    assert triple_keys(triples) == {
+        f"{rdf_type.value} {nm}Finding",
+        f"{rdf_type.value} {nm}Claim",
+        rdf_type.value,
+        f"{nm}counts_for",
+    }
+    assert triple_keys([]) == set()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -76,11 +74,6 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
-# a replaced file at least this large is unlinked in the background: freeing the ~500 MB of
-# a 10^6-triple release's graph files took ~1 s of the rename that replaced them
-BACKGROUND_UNLINK_BYTES = 16 << 20
-
-
 def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]], target: Path) -> list[Path]:
     """Write ``files`` (name -> content) into ``target`` only once all were written.
 
@@ -89,16 +82,9 @@ def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]],
     chunk files, copied by the kernel, without joining them in memory). The files are written
     to a staging folder beside ``target`` first; only when every one succeeded are they moved
     into ``target``, each by an atomic rename. A failure leaves ``target`` as it was.
-
-    The replaced files of :data:`BACKGROUND_UNLINK_BYTES` or more are kept linked in a
-    ``.trash-*`` folder of ``target`` through the renames and removed by a thread afterwards
-    (a folder left by a process that was killed is removed by the next call).
     """
     target.mkdir(parents=True, exist_ok=True)
-    for left in target.glob(".trash-*"):
-        shutil.rmtree(left, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
-    trash: Path | None = None
     try:
         for name, content in files.items():
             with (staging / name).open("wb", buffering=0) as handle:
@@ -114,29 +100,11 @@ def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]],
                             _write_all(handle, piece)
         written = []
         for name in files:
-            if _large(target / name):
-                trash = trash or Path(tempfile.mkdtemp(prefix=".trash-", dir=target))
-                _link(target / name, trash / name)
             (staging / name).replace(target / name)
             written.append(target / name)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if trash is not None:
-            threading.Thread(target=shutil.rmtree, args=(trash, True), name="neuromech-unlink").start()
-
-
-def _large(path: Path) -> bool:
-    try:
-        return path.stat().st_size >= BACKGROUND_UNLINK_BYTES
-    except OSError:  # no such file yet
-        return False
-
-
-def _link(path: Path, link: Path) -> None:
-    """Give ``path`` a second name, where the file system allows (otherwise the rename frees it)."""
-    with contextlib.suppress(OSError):
-        os.link(path, link)
 
 
 def _write_all(handle: BinaryIO, data: bytes) -> None:

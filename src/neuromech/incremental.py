@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.reasoning import MaterialisationReport, construct_triples, fresh_answers
-from neuromech.rules import Rule, strata, triple_key
+from neuromech.rules import Rule, strata, triple_keys
 from neuromech.store import OxigraphStore, side_by_side
 
 #: Where the removed triples wait while the over-deletion reads them.
@@ -103,7 +103,7 @@ def _overdelete(
     for _ in range(max_rounds):
         if not frontier:
             return doomed
-        keys = {triple_key(t) for t in frontier}
+        keys = triple_keys(frontier)
         queries: list[str] = []
         for rule in rules:
             if rule.reads_any(keys):
@@ -161,7 +161,7 @@ def _insert(
             ran = False
             for rule in stratum:
                 waiting = pending[rule.name]
-                keys = {triple_key(t) for t in waiting}
+                keys = triple_keys(waiting)
                 if not waiting or not rule.reads_any(keys):
                     continue
                 if not rule.restrictable_for(keys):

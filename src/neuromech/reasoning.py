@@ -23,7 +23,7 @@ from rdflib import Graph
 from neuromech import closure
 from neuromech.errors import InconsistentOntology
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.rules import Rule, load_rules, strata, triple_key, where_group_start
+from neuromech.rules import Rule, load_rules, strata, triple_keys, where_group_start
 from neuromech.store import OxigraphStore, Store, side_by_side, values_block
 
 
@@ -107,7 +107,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 ran = True
                 per_rule[rule.name] += len(fresh)
                 added += len(fresh)
-                gained = {triple_key(q) for q in fresh}
+                gained = triple_keys(fresh)
                 for waiting in pending.values():
                     if waiting is not None:
                         waiting[0].update(gained)
@@ -154,11 +154,12 @@ def fresh_answers(
     answers = partial(construct_triples, native)
     seen: set[ox.Quad] = set()
     fresh_per_query: list[set[ox.Quad]] = []
+    held = native.quads_for_pattern  # any graph holding the triple (a quad lookup; inlined: 400k calls at 10^6)
     for triples in side_by_side(store, answers, queries):
         fresh = {
             quad
             for t in triples
-            if (keep is None or keep(t)) and not _held(native, t)
+            if (keep is None or keep(t)) and next(held(t.subject, t.predicate, t.object, None), None) is None
             for quad in [ox.Quad(t.subject, t.predicate, t.object, inferred)]
             if quad not in seen
         }
@@ -216,7 +217,7 @@ def rematerialise_around(
             for (rule, _), fresh in zip(due, answers, strict=True):
                 per_rule[rule.name] += len(fresh)
                 added += len(fresh)
-                gained |= {triple_key(q) for q in fresh}
+                gained |= triple_keys(fresh)
             if not gained:
                 rounds = max(rounds, round_number)
                 break
@@ -230,11 +231,6 @@ def _bind_subject(rule: Rule, variable: str, iris: set[str]) -> str:
     text = rule.text
     inside = where_group_start(text)
     return f"{text[:inside]}\n  {values_block(variable, iris)}\n{text[inside:]}"
-
-
-def _held(native: ox.Store, triple: ox.Triple) -> bool:
-    """Whether any graph of ``native`` already holds ``triple``."""
-    return next(iter(native.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)), None) is not None
 
 
 def clear_inferred(store: OxigraphStore) -> None:

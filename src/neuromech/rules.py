@@ -311,7 +311,25 @@ def triple_key(triple: ox.Triple | ox.Quad) -> str:
     return predicate
 
 
+def triple_keys(triples: Iterable[ox.Triple | ox.Quad]) -> set[str]:
+    """Return ``{triple_key(t) for t in triples}``, formatting each distinct predicate and class once.
+
+    A rule's first run at 10^6 triples gives ~460k answers: one string each took 0.75 s.
+    """
+    predicates: set[ox.NamedNode] = set()
+    classes: set[object] = set()
+    for triple in triples:
+        if triple.predicate == _RDF_TYPE_NODE:
+            classes.add(triple.object)
+        else:
+            predicates.add(triple.predicate)
+    keys = {p.value for p in predicates}
+    keys.update(f"{_RDF_TYPE} {c.value}" if isinstance(c, ox.NamedNode) else _RDF_TYPE for c in classes)
+    return keys
+
+
 _RDF_TYPE = str(RDF.type)
+_RDF_TYPE_NODE = ox.NamedNode(_RDF_TYPE)
 
 
 def predicates_read(query: str) -> frozenset[str]:
@@ -417,7 +435,7 @@ DELTA_ROWS_LIMIT = 20_000
 
 def _keys_of(predicate: str, triples: list[ox.Triple | ox.Quad]) -> set[str]:
     """Return the keys (:func:`triple_key`) of ``triples``, all with the given predicate."""
-    return {triple_key(t) for t in triples} if predicate == _RDF_TYPE else {predicate}
+    return triple_keys(triples) if predicate == _RDF_TYPE else {predicate}
 
 
 # algebra nodes whose triple patterns a VALUES block opening the WHERE group can restrict, and
