@@ -532,3 +532,22 @@ def test_a_digest_is_read_again_when_the_file_changed_or_may_have(tmp_path: Path
     assert digests.digest(data) == second  # trusted: written long before its digest was taken
     os.utime(data, ns=(old + 1, old + 1))
     assert digests.digest(data) != second
+
+
+def test_the_entity_layer_hermit_reads_ignores_the_inferred_graph(mini: ProjectPaths) -> None:
+    # a rebuild starts HermiT before it validates and maintains the inferred graph: what
+    # HermiT reads must not depend on that graph's state while it reads
+    source = load_project_store(mini)
+    layer, key = entity_layer(source)
+    native = source.store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    entity = next(
+        q.subject
+        for q in native.quads_for_pattern(None, None, None, graph_iri(mini.data_dir / "entities.ttl"))
+        if isinstance(q.subject, ox.NamedNode)
+    )
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    native.add(ox.Quad(entity, rdf_type, ox.NamedNode("https://w3id.org/neuromech/Finding"), inferred))
+    native.add(ox.Quad(entity, ox.NamedNode("https://w3id.org/neuromech/counts_for"), entity, inferred))
+    assert entity_layer(source) == (layer, key)
+    assert f"<{entity.value}> ".encode() in layer

@@ -29,12 +29,14 @@ from neuromech.paths import ProjectPaths
 
 log = logging.getLogger(__name__)
 
-# every asserted triple (the inferred graph left out) whose subject is not a claim
+# every asserted triple (the inferred graph left out) whose subject is not asserted to be a
+# claim. It reads no triple of the inferred graph (no rule derives rdfs:subClassOf), so the
+# rules and a rebuild's validation may change that graph while the layer is read.
 _ENTITY_LAYER = f"""PREFIX nm: <https://w3id.org/neuromech/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>)
-  MINUS {{ ?s a ?class . ?class rdfs:subClassOf* nm:Claim }}
+  MINUS {{ GRAPH ?h {{ ?s a ?class }} FILTER(?h != <{INFERRED_GRAPH}>) ?class rdfs:subClassOf* nm:Claim }}
 }}"""
 
 _BLANK_LABEL = re.compile(rb"_:[A-Za-z0-9_.-]+")
@@ -82,7 +84,8 @@ class EntityLayerCheck:
     since the cache in ``cache_path`` last recorded them. :meth:`result` waits for the verdicts;
     :meth:`cancel` stops HermiT.
 
-    The store must not change until :attr:`inputs_read` is set.
+    The asserted graphs must not change until :attr:`inputs_read` is set; the inferred graph
+    may (the layer read leaves it out).
     """
 
     def __init__(self, source: loading.SourceStore, paths: ProjectPaths, cache_path: Path) -> None:

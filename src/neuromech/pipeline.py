@@ -125,8 +125,6 @@ class BuildSession:
                 raise ValidationFailed(report.render())
 
             started = say("materialise derived edges (the asserted graphs are serialised meanwhile)")
-            if hermit is not None:
-                hermit.inputs_read.wait()  # HermiT's input is read off the store before the rules write to it
             # The rules write only to the inferred graph, so the asserted graphs' chunks are dumped
             # beside them (pyoxigraph releases the GIL while it dumps): ~6 s of CPU at 10^6 triples
             # moved off the export. Making the findings rows beside them too (Python work holding
@@ -187,6 +185,16 @@ class BuildSession:
             delta = self._replace(source, changed, removed)
             timings["load"] = time.perf_counter() - started
 
+            # HermiT starts before validation and runs beside the rest: it reads the asserted
+            # graphs alone, which nothing changes from here on
+            if not delta.entity_layer_changed:
+                say("reason (HermiT skipped: only claims changed)")
+            elif _annotations_only(source, delta):
+                say("reason (HermiT skipped: only annotations of the entity layer changed)")
+            else:
+                say("reason (HermiT: the entity layer changed; in the background)")
+                hermit = self._start_hermit(source)
+
             started = say(f"validate {len(delta.touched)} touched node(s)")
             assert self.shapes is not None
             focus = _neighbourhood(source, delta.touched)
@@ -200,16 +208,7 @@ class BuildSession:
             findings: set[str] | None = delta.claims
             impact: set[str] | None = delta.claims
             parts: set[str] | None = None
-            if not delta.entity_layer_changed:
-                say("reason (HermiT skipped: only claims changed)")
-            elif _annotations_only(source, delta):
-                say("reason (HermiT skipped: only annotations of the entity layer changed)")
-            else:
-                say("reason (HermiT: the entity layer changed; in the background)")
-                hermit = self._start_hermit(source)
             started = say(f"maintain derived edges for {len(delta.removed) + len(delta.added)} changed triple(s)")
-            if hermit is not None:
-                hermit.inputs_read.wait()  # HermiT's input is read off the store before the rules write to it
             materialised, around, scope, maintained = _maintain(source, rules, delta)
             counts = _updated_counts(self.counts, delta, maintained)
             if delta.entity_layer_changed:
