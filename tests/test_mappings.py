@@ -250,7 +250,7 @@ def test_impact_index_takes_a_moved_part_of_edge_as_a_fresh_index_would(real_kg:
     assert acc in above[dacc]
     assert above[bla]
     moved = {dacc: (above[dacc] - {acc}) | {str(NME.amygdala)}, bla: set()}
-    index.update_hierarchy(moved)
+    index.update_hierarchy(moved, slots)
     fresh = ImpactIndex(mapping_set, {**{k: set(v) for k, v in above.items() if k != bla}, dacc: moved[dacc]})
     fresh.file(slots)
     assert index.impacts() == fresh.impacts()

@@ -111,7 +111,6 @@ class ImpactIndex:
         self.above = above
         self._ancestors: dict[str, list[str]] = {}  # entity IRI -> CURIEs of its mapped ancestors
         self._filed: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {}  # IRI -> (CURIE, direct, inherited)
-        self._slots: dict[str, tuple[str, ...]] = {}  # finding IRI -> its slot fillers' IRIs
         self._direct: dict[str, set[str]] = {}  # mapped subject -> finding CURIEs
         self._inherited: dict[str, set[str]] = {}
         self._order: dict[str, tuple[list[object], str]] = {}  # finding CURIE -> natural sort key
@@ -119,7 +118,7 @@ class ImpactIndex:
         self._stale: set[str] = set(self.mapped)  # mapped subjects to sort afresh
         self._moved: dict[str, set[str]] = {}  # mapped subject -> findings filed or dropped since
         self._lines: dict[int, str] = {}  # row index -> its rendered TSV line
-        self._unrendered: set[str] = set(self.mapped)  # mapped subjects whose lines are out of date
+        self._unrendered: set[str] = set()  # mapped subjects whose lines are out of date (see _sort)
 
     def matches(self, mapping_set: MappingSet, above: dict[str, set[str]]) -> bool:
         """Whether this index was made for these mapping rows and this hierarchy."""
@@ -131,7 +130,6 @@ class ImpactIndex:
             filed = self._filed.pop(finding, None)
             if filed is None:
                 continue
-            del self._slots[finding]
             finding_id, direct, inherited = filed
             for key in direct:
                 self._direct[key].discard(finding_id)
@@ -155,16 +153,16 @@ class ImpactIndex:
             for key in inherited:
                 self._inherited.setdefault(key, set()).add(finding_id)
             self._filed[finding] = (finding_id, frozenset(direct), frozenset(inherited))
-            self._slots[finding] = tuple(entities)
             self._order.setdefault(finding_id, (_natural(finding_id), finding_id))
             self._note_moved(finding_id, (direct | inherited) - self._stale)  # stale ones are sorted afresh
 
-    def update_hierarchy(self, above: Mapping[str, set[str]]) -> None:
+    def update_hierarchy(self, above: Mapping[str, set[str]], slots: Mapping[str, Iterable[str]]) -> None:
         """Take new ancestors (entity IRI -> the nm: entities it now falls under, empty for none).
 
-        The findings about those entities are filed again; the others' impact cannot change,
-        as a finding's mapped ancestors are its slot fillers' (at 10^6 triples a moved part-of
-        edge re-filed a few hundred findings where filing all 57k again took 3-4 s).
+        ``slots`` are the filed findings' slot fillers (as given to :meth:`file`). The findings
+        about those entities are filed again; the others' impact cannot change, as a finding's
+        mapped ancestors are its slot fillers' (at 10^6 triples a moved part-of edge re-filed a
+        few hundred findings where filing all 57k again took 3-4 s).
         """
         for entity, ancestors in above.items():
             if ancestors:
@@ -173,7 +171,7 @@ class ImpactIndex:
                 self.above.pop(entity, None)
             self._ancestors.pop(entity, None)
         changed = above.keys()
-        self.file({f: entities for f, entities in self._slots.items() if not changed.isdisjoint(entities)})
+        self.file({f: entities for f, entities in slots.items() if not changed.isdisjoint(entities)})
 
     def impacts(self) -> list[Impact]:
         """One :class:`Impact` per mapping row, in the mapping set's order; findings in natural order.
@@ -192,7 +190,7 @@ class ImpactIndex:
         """
         self._sort()
         for index, row in enumerate(self.rows):
-            if index not in self._lines or row.subject_id in self._unrendered:
+            if row.subject_id in self._unrendered:  # every row's, at the first call (all are stale)
                 direct, inherited = self._sorted[row.subject_id]
                 self._lines[index] = "\t".join(_cells(Impact(row, tuple(direct), tuple(inherited))))
         self._unrendered = set()

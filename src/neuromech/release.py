@@ -152,17 +152,17 @@ class Release:
         between dumps).
         """
         native = store.native
-        splices = {
-            key: nodes
-            for key, subjects in (spliced or {}).items()
-            if key in self.chunks and (nodes := _spliceable(native, ox.NamedNode(key), subjects)) is not None
-        }
         wanted: list[tuple[str, str, ox.NamedNode]] = []
+        splices: dict[str, list[ox.NamedNode]] = {}
         for graph in graphs:
-            if native.contains_named_graph(graph):
-                wanted += [(graph.value, name, graph) for name in export.GRAPH_FORMATS]
-            else:
+            if not native.contains_named_graph(graph):
                 _unlink(self.chunks.pop(graph.value, {}).values())
+                continue
+            wanted += [(graph.value, name, graph) for name in export.GRAPH_FORMATS]
+            subjects = (spliced or {}).get(graph.value)
+            nodes = None if subjects is None or graph.value not in self.chunks else _spliceable(native, graph, subjects)
+            if nodes is not None:
+                splices[graph.value] = nodes
 
         def dump(item: tuple[str, str, ox.NamedNode]) -> Path:
             key, name, graph = item
@@ -224,7 +224,7 @@ class Release:
             return
         if parts:
             fresh_above = mapping_impact.falls_under(store, parts)
-            self.impact.update_hierarchy({part: fresh_above.get(part, set()) for part in parts})
+            self.impact.update_hierarchy({part: fresh_above.get(part, set()) for part in parts}, self.slots)
         for finding in only:
             self.slots.pop(finding, None)
         fresh: dict[str, list[str]] = {}

@@ -676,13 +676,14 @@ def _certain(node: object) -> frozenset[Variable]:
 def _delta_rows(
     pattern: tuple[object, object, object], variables: list[Variable], changed: list[ox.Triple | ox.Quad]
 ) -> set[tuple[str, ...]] | None:
-    """Return the values ``changed`` triples that match ``pattern`` give its ``variables`` (None: a blank node)."""
-    subject, predicate, value = pattern
-    steps = _steps(predicate) or frozenset()
+    """Return the values ``changed`` triples that match ``pattern`` give its ``variables`` (None: a blank node).
+
+    ``changed`` holds triples whose predicate the pattern's predicate (or one step of its path)
+    is: the callers select them by predicate.
+    """
+    subject, _, value = pattern
     rows: set[tuple[str, ...]] = set()
     for triple in changed:
-        if triple.predicate.value not in steps:
-            continue
         bound: dict[Variable, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
         matches = True
         for term, actual in ((subject, triple.subject), (value, triple.object)):
