@@ -13,14 +13,15 @@ run: setup build
 
 test: setup lint typecheck pytest
 
-# HermiT (through owlready2) needs a Java runtime; the site needs npm (its JavaScript libraries)
-# and its browser tests Debian's chromium (driven by Playwright; never `playwright install`)
-# with CJK fonts. Install what is missing from Debian.
+# HermiT (through owlready2) needs Java, and `build --watch` keeps it warm in a small server
+# compiled by javac (src/neuromech/java/HermitServer.java): a JDK. The site needs npm (its
+# JavaScript libraries) and its browser tests Debian's chromium (driven by Playwright; never
+# `playwright install`) with CJK fonts. Install what is missing from Debian.
 system-deps:
-	@command -v java >/dev/null 2>&1 || { \
-	  echo "installing a Java runtime for HermiT (default-jre-headless)"; \
+	@command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || { \
+	  echo "installing a Java development kit for HermiT (default-jdk-headless)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq default-jre-headless; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq default-jdk-headless; }
 	@command -v npm >/dev/null 2>&1 || { \
 	  echo "installing npm (the site's JavaScript libraries come from the npm registry)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

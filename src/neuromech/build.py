@@ -123,7 +123,16 @@ def watch(
     ``on_result``; a failed build is retried at the next change. ``rounds`` bounds the number
     of polls (for tests); ``None`` polls until Ctrl-C.
     """
-    session = BuildSession(paths, check_reasoner)
+    session = BuildSession(paths, check_reasoner, warm_reasoner=True)
+    try:
+        _watch(session, on_result, interval, rounds)
+    finally:
+        session.close()
+
+
+def _watch(
+    session: BuildSession, on_result: Callable[[BuildResult | Exception], None], interval: float, rounds: int | None
+) -> None:
     seen: dict[Path, tuple[int, int]] | None = None
     polls = 0
     while rounds is None or polls < rounds:

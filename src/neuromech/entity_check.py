@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from neuromech import export, loading, reasoning
+from neuromech.hermit_server import ServerUnavailable, WarmHermit
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
 
@@ -86,11 +87,19 @@ class EntityLayerCheck:
 
     The asserted graphs must not change until :attr:`inputs_read` is set; the inferred graph
     may (the layer read leaves it out).
+
+    With a ``warm`` HermiT (:class:`neuromech.hermit_server.WarmHermit`, kept by a build
+    session between rebuilds) the consistency check goes to it, and an unchanged layer is
+    still handed to it, unchecked, so that the next check sends only what changed; without
+    one, or when it cannot run, HermiT's command line checks the whole layer.
     """
 
-    def __init__(self, source: loading.SourceStore, paths: ProjectPaths, cache_path: Path) -> None:
+    def __init__(
+        self, source: loading.SourceStore, paths: ProjectPaths, cache_path: Path, warm: WarmHermit | None = None
+    ) -> None:
         """Start reading the inputs and running HermiT in the background."""
         self.cache_path = cache_path
+        self._warm = warm
         self.inputs_read = threading.Event()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -115,6 +124,8 @@ class EntityLayerCheck:
             self._cancelled.set()
             for process in self._processes:
                 process.kill()
+            if self._warm is not None:
+                self._warm.kill()
         self._pool.shutdown()
 
     def _start(self, data: bytes, action: str) -> reasoning.HermitProcess:
@@ -133,12 +144,12 @@ class EntityLayerCheck:
         finally:
             self.inputs_read.set()
         try:
-            consistency = None if cache.get("entity_layer_sha256") == key else self._start(layer, "-k")
             classification = None if cache.get("ontology_sha256") == tbox_key else self._start(tbox, "-U")
-            if consistency is None:
+            if cache.get("entity_layer_sha256") == key:
                 log.info("entity layer unchanged since HermiT last found it consistent: not re-run")
+                self._prepare_warm(layer)
             else:
-                reasoning.consistency_verdict(consistency.wait())
+                self._check_consistency(layer)
                 cache["entity_layer_sha256"] = key
                 self._write_cache(cache)
             if classification is None:
@@ -150,6 +161,27 @@ class EntityLayerCheck:
         finally:
             for process in self._processes:
                 process.close()
+
+    def _check_consistency(self, layer: bytes) -> None:
+        """HermiT's consistency verdict on the layer: by the warm HermiT if there is one, else the command line."""
+        if self._warm is not None:
+            try:
+                self._warm.check(layer)
+                return
+            except ServerUnavailable as err:
+                if self._cancelled.is_set():
+                    raise Cancelled from err
+                log.warning("%s: HermiT's command line checks the entity layer instead", err)
+        reasoning.consistency_verdict(self._start(layer, "-k").wait())
+
+    def _prepare_warm(self, layer: bytes) -> None:
+        """Hand an unchanged layer to the warm HermiT, unchecked, so its next check sends only changes."""
+        if self._warm is None:
+            return
+        try:
+            self._warm.prepare(layer)
+        except ServerUnavailable as err:
+            log.info("%s: the next check will read the whole layer", err)
 
     def _read_cache(self) -> dict[str, object]:
         try:

@@ -34,6 +34,7 @@ from rdflib import Graph, URIRef
 from neuromech import export, incremental, loading, mappings, queries, reasoning, validation
 from neuromech.entity_check import EntityLayerCheck
 from neuromech.errors import ValidationFailed
+from neuromech.hermit_server import WarmHermit
 from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
@@ -67,6 +68,28 @@ class BuildSession:
     release: Release | None = None  # made by build(); its chunk files live under dist/.cache
     digests: loading.DigestCache = field(default_factory=loading.DigestCache)
     counts: dict[str, object] | None = None  # the last build summary's counts
+    # keep HermiT's JVM and the entity layer it last read between rebuilds (`build --watch`,
+    # the benchmarks): a rebuild's consistency check then sends it only the changed axioms
+    warm_reasoner: bool = False
+    _warm: WarmHermit | None = field(default=None, init=False, repr=False)
+
+    @property
+    def warm_hermit(self) -> WarmHermit | None:
+        """The HermiT kept warm between rebuilds (None until a check needed it, or without ``warm_reasoner``)."""
+        return self._warm
+
+    def close(self) -> None:
+        """Stop the warm HermiT, if one runs, and remove the session's chunk files (idempotent).
+
+        ``dist/`` stays as the last build left it; a later :meth:`rebuild` runs a full build.
+        """
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
+        if self.release is not None:
+            self.release.folder.remove()
+            self.release = None
+        self.source = None
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -290,7 +313,11 @@ class BuildSession:
 
     def _start_hermit(self, source: loading.SourceStore) -> EntityLayerCheck | None:
         """Start HermiT's checks of the entity layer in the background (None when the reasoner is off)."""
-        return EntityLayerCheck(source, self.paths, self.hermit_cache) if self.check_reasoner else None
+        if not self.check_reasoner:
+            return None
+        if self.warm_reasoner and self._warm is None:
+            self._warm = WarmHermit(self.paths.dist_dir / ".cache")
+        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm)
 
     @property
     def hermit_cache(self) -> Path:

@@ -276,7 +276,7 @@ def check_consistency_ntriples(data: bytes) -> list[str]:
     return unsatisfiable
 
 
-_INCONSISTENT = (
+INCONSISTENT = (
     "HermiT: the ontology plus data are inconsistent; typical causes are an "
     "individual typed with two disjoint classes (e.g. a region used as a condition), "
     "two values of a functional property (two directions on one finding), or a "
@@ -334,7 +334,7 @@ class HermitProcess:
         finally:
             self.close()
         if "InconsistentOntologyException" in stderr or "is not satisfiable" in stdout:
-            raise InconsistentOntology(_INCONSISTENT)
+            raise InconsistentOntology(INCONSISTENT)
         if self._process.returncode != 0:
             raise InconsistentOntology(f"HermiT failed (exit {self._process.returncode}): {stderr.strip()[-500:]}")
         return stdout
