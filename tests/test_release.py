@@ -103,3 +103,36 @@ def test_published_pieces_are_bytes_and_files_in_order(
     assert (tmp_path / "dist" / "out").read_bytes() == b"<" + big.read_bytes() + b"middle>"
     assert (tmp_path / "dist" / "text").read_text(encoding="utf-8") == "é"
     assert [p.name for p in written] == ["out", "text"]
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["swapped", "renamed over"])
+def test_publishing_again_replaces_each_file_and_leaves_no_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap: bool
+) -> None:
+    if not swap:  # no renameat2 (another platform): the new file is renamed over the old one
+        monkeypatch.setattr(export, "_renameat2", lambda: None)
+    elif export._renameat2() is None:
+        pytest.skip("no renameat2 here")
+    dist = tmp_path / "dist"
+    export.publish_directory({"kept": "one", "changed": "old"}, dist)
+    old = (dist / "changed").stat().st_ino
+    export.publish_directory({"changed": "new", "added": "fresh"}, dist)
+    assert {p.name: p.read_text(encoding="utf-8") for p in dist.iterdir()} == {
+        "kept": "one",
+        "changed": "new",
+        "added": "fresh",
+    }  # no staging folder left behind, holding the swapped-out file or anything else
+    assert (dist / "changed").stat().st_ino != old
+
+
+def test_a_swap_puts_the_old_file_at_the_new_ones_name(tmp_path: Path) -> None:
+    if export._renameat2() is None:
+        pytest.skip("no renameat2 here")
+    (tmp_path / "new").write_text("new", encoding="utf-8")
+    (tmp_path / "target").write_text("old", encoding="utf-8")
+    export.move_into_place(tmp_path / "new", tmp_path / "target")
+    assert (tmp_path / "target").read_text(encoding="utf-8") == "new"
+    assert (tmp_path / "new").read_text(encoding="utf-8") == "old"
+    export.move_into_place(tmp_path / "new", tmp_path / "absent")  # nothing to swap with: a rename
+    assert (tmp_path / "absent").read_text(encoding="utf-8") == "old"
+    assert not (tmp_path / "new").exists()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import io
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -81,7 +84,7 @@ def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]],
     file whose whole content is copied (a release's graph files are assembled from per-graph
     chunk files, copied by the kernel, without joining them in memory). The files are written
     to a staging folder beside ``target`` first; only when every one succeeded are they moved
-    into ``target``, each by an atomic rename. A failure leaves ``target`` as it was.
+    into ``target``, each in one atomic step (:func:`move_into_place`). A failure leaves ``target`` as it was.
     """
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
@@ -100,11 +103,45 @@ def publish_directory(files: Mapping[str, str | bytes | Sequence[bytes | Path]],
                             _write_all(handle, piece)
         written = []
         for name in files:
-            (staging / name).replace(target / name)
+            move_into_place(staging / name, target / name)
             written.append(target / name)
         return written
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # with the replaced files, swapped into it
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+@lru_cache(maxsize=1)
+def _renameat2() -> Callable[..., int] | None:
+    """Return the C library's ``renameat2`` (Linux, glibc >= 2.28), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        function: Callable[..., int] = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def move_into_place(source: Path, target: Path) -> None:
+    """Put ``source`` at ``target`` in one atomic step; an existing ``target`` ends up at ``source``'s name.
+
+    On Linux the two are swapped (``renameat2`` with ``RENAME_EXCHANGE``) and the caller removes
+    the old content: ext4 starts writing a file out when it is renamed over another one
+    (``auto_da_alloc``), which made the renames of a 10^6-triple release take 0.2-0.5 s,
+    whereas a swap takes no time. Elsewhere, or when there is no ``target`` yet or the file
+    system cannot swap, ``source`` is renamed over ``target``. Readers see the old file or the
+    new one, never neither.
+    """
+    renameat2 = _renameat2()
+    if renameat2 is not None and target.exists():
+        at_cwd = -100
+        if renameat2(at_cwd, os.fsencode(source), at_cwd, os.fsencode(target), _RENAME_EXCHANGE) == 0:
+            return
+    source.replace(target)
 
 
 def _write_all(handle: BinaryIO, data: bytes) -> None:
