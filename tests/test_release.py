@@ -136,3 +136,40 @@ def test_a_swap_puts_the_old_file_at_the_new_ones_name(tmp_path: Path) -> None:
     export.move_into_place(tmp_path / "new", tmp_path / "absent")  # nothing to swap with: a rename
     assert (tmp_path / "absent").read_text(encoding="utf-8") == "old"
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("subjects", [1, 20], ids=["searched for", "found by one scan"])
+def test_a_spliced_graph_holds_the_stores_triples_in_every_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subjects: int
+) -> None:
+    # with many subjects the JSON-LD chunk is dumped again instead (its block starts are slow to
+    # scan for); the other formats are spliced: each file must hold the store's triples all the same
+    from neuromech import release as release_module
+
+    store = OxigraphStore()
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    nodes = [ox.NamedNode(f"https://w3id.org/neuromech/s{n}") for n in range(30)]
+    for n, node in enumerate(nodes):
+        store.native.add(ox.Quad(node, label, ox.Literal(str(n)), GRAPH_A))
+    release = Release(ChunkFolder(tmp_path / ".cache"))
+    release.refresh_graphs(store, [GRAPH_A])
+    for n, node in enumerate(nodes[:subjects]):
+        store.native.remove(ox.Quad(node, label, ox.Literal(str(n)), GRAPH_A))
+        store.native.add(ox.Quad(node, label, ox.Literal("edited"), GRAPH_A))
+    spliced: list[str] = []
+    original = release_module.replace_subjects
+
+    def spy(name: str, *args: object, **kwargs: object) -> bytes:
+        spliced.append(name)
+        return original(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(release_module, "replace_subjects", spy)
+    release.refresh_graphs(store, [GRAPH_A], {GRAPH_A.value: {node.value for node in nodes[:subjects]}})
+    everything = ["neuromech.ttl", "neuromech.owl", "neuromech.jsonld"]
+    assert sorted(spliced) == sorted(everything if subjects == 1 else everything[:2])
+    export.publish_directory(release.graph_files(), tmp_path / "dist")
+    expected = {(q.subject.value, q.object.value) for q in store.native.quads_for_pattern(None, None, None, GRAPH_A)}
+    assert ("https://w3id.org/neuromech/s0", "edited") in expected
+    for name, parser in zip(everything, ["turtle", "xml", "json-ld"], strict=True):
+        graph = Graph().parse(tmp_path / "dist" / name, format=parser)
+        assert {(str(s), str(o)) for s, _, o in graph} == expected, name

@@ -25,19 +25,24 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from neuromech import export, findings_table, mapping_impact
+from neuromech import export, findings_table, mapping_impact, subject_blocks
 from neuromech.mapping_set import MappingSet
 from neuromech.namespaces import INFERRED_GRAPH, TURTLE_PREFIXES
 from neuromech.store import OxigraphStore, chunks, restrict, side_by_side
 from neuromech.subject_blocks import replace_subjects, serialise_subjects
 
 # beyond this many changed subjects, or this many triples of theirs, a graph is dumped again
-# rather than spliced. At 10^6 triples a dump of the inferred graph takes ~2.3 s of CPU, beside
-# Python (pyoxigraph releases the GIL); a splice works in Python, ~20 us a block in each of
-# three formats, and a subject has up to a block per triple: 14 conditions with 38k inferred
-# triples took 2.5 s to splice, 2 with 14k 0.7 s, a region with 5 triples in its file 0.05 s.
+# rather than spliced. At 10^6 triples a dump of the inferred graph takes ~2.2 s of CPU, beside
+# Python (pyoxigraph releases the GIL); a splice works in Python, a block at a time, and a
+# subject has up to a block per triple. How the blocks are found sets the cost: a search per
+# subject (below subject_blocks.ONE_SCAN_FROM subjects) costs ~16 ms a subject in the 55 MB
+# RDF/XML and JSON-LD chunks plus ~7 us a triple: 5 conditions with 37,932 inferred triples
+# 0.87 s in the three formats; one scan of every block start costs 0.45 s (Turtle), 0.6 s
+# (RDF/XML) and 2.6 s (JSON-LD, whose block starts are costly to match) whatever the subjects,
+# so with that many subjects the JSON-LD chunk is dumped instead (0.84 s).
 SPLICE_LIMIT = 5000
-SPLICE_TRIPLES = 20000
+SPLICE_TRIPLES = 60_000  # when each subject's blocks are searched for
+SPLICE_TRIPLES_SCANNED = 20_000  # when one scan finds them
 
 PREFIXES = {k: v for k, v in TURTLE_PREFIXES.items() if k != "sh"}
 _RDF_XML_END = b"</rdf:RDF>"
@@ -147,9 +152,10 @@ class Release:
         inferred triples a rebuild re-derived, the subjects of an edited file's changed
         triples): the graph's kept chunks get those subjects' blocks replaced
         (:mod:`neuromech.subject_blocks`) instead of being dumped again, when there are at most
-        :data:`SPLICE_LIMIT` of them with at most :data:`SPLICE_TRIPLES` triples there, none is
-        a blank node and none has a blank node in its triples (a blank node's label differs
-        between dumps).
+        :data:`SPLICE_LIMIT` of them with at most :data:`SPLICE_TRIPLES` triples there
+        (:data:`SPLICE_TRIPLES_SCANNED` from :data:`~neuromech.subject_blocks.ONE_SCAN_FROM`
+        subjects on, when the JSON-LD chunk is dumped, not spliced), none is a blank node and
+        none has a blank node in its triples (a blank node's label differs between dumps).
         """
         native = store.native
         wanted: list[tuple[str, str, ox.NamedNode]] = []
@@ -167,7 +173,8 @@ class Release:
         def dump(item: tuple[str, str, ox.NamedNode]) -> Path:
             key, name, graph = item
             rdf_format = export.GRAPH_FORMATS[name]
-            if (nodes := splices.get(key)) is not None:
+            nodes = splices.get(key)
+            if nodes is not None and (name != "neuromech.jsonld" or len(nodes) < subject_blocks.ONE_SCAN_FROM):
                 fresh = _body(name, serialise_subjects(native, graph, nodes, rdf_format, prefixes=PREFIXES))
                 kept = self.chunks[key][name].read_bytes()
                 return self.folder.write(replace_subjects(name, kept, nodes, fresh, prefixes=PREFIXES))
@@ -275,11 +282,12 @@ def _spliceable(native: ox.Store, graph: ox.NamedNode, subjects: Collection[str]
     if len(subjects) > SPLICE_LIMIT or any(s.startswith("_:") for s in subjects):
         return None
     nodes = [ox.NamedNode(iri) for iri in sorted(subjects)]
+    limit = SPLICE_TRIPLES if len(nodes) < subject_blocks.ONE_SCAN_FROM else SPLICE_TRIPLES_SCANNED
     triples = 0
     for node in nodes:
         for quad in native.quads_for_pattern(node, None, None, graph):
             triples += 1
-            if triples > SPLICE_TRIPLES or isinstance(quad.object, ox.BlankNode):
+            if triples > limit or isinstance(quad.object, ox.BlankNode):
                 return None
     return nodes
 
