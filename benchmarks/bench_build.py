@@ -189,6 +189,22 @@ def _child(kind: str, root: Path, cap: float, reasoner: bool, rebuilds: int = 1)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of one reusable 10^6-triple project: ``--triples``, ``--files``, ``--root``."""
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=20, help="data files the findings are spread over")
+    parser.add_argument("--root", type=Path, help="where the project is written (reused when it exists)")
+
+
+def project_root(args: argparse.Namespace, prefix: str) -> Path:
+    """Return the project ``add_project_arguments`` options name, writing it first unless it exists."""
+    root: Path = args.root or Path(tempfile.mkdtemp(prefix=prefix))
+    if not (root / "data").exists():
+        written = write_project(root, int(args.triples / TRIPLES_PER_FINDING), args.files)
+        print(f"project: {root} ({written:,} synthetic triples)")
+    return root
+
+
 def main() -> None:
     """Write each size's project, run both pipelines, print one table per size."""
     parser = argparse.ArgumentParser(description=__doc__)

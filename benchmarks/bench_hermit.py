@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from bench_build import TRIPLES_PER_FINDING, write_project
+from bench_build import add_project_arguments, project_root
 
 from neuromech import loading, reasoning
 from neuromech.entity_check import entity_layer
@@ -62,21 +60,16 @@ def moved_part_of_edges(layer: bytes, edits: int) -> list[bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--triples", type=int, default=1_000_000)
-    parser.add_argument("--files", type=int, default=20, help="data files the findings are spread over")
+    add_project_arguments(parser)
     parser.add_argument("--edits", type=int, default=5)
-    parser.add_argument("--root", type=Path, help="where the project is written (reused when it exists)")
     args = parser.parse_args()
-    root = args.root or Path(tempfile.mkdtemp(prefix="neuromech-hermit-"))
-    if not (root / "data").exists():
-        written = write_project(root, int(args.triples / TRIPLES_PER_FINDING), args.files)
-        print(f"project: {root} ({written:,} synthetic triples)")
-    source = loading.load_project_store(ProjectPaths(root))
+    paths = ProjectPaths(project_root(args, "neuromech-hermit-"))
+    source = loading.load_project_store(paths)
     layer, _ = entity_layer(source)
     del source
     triples = layer.count(b"\n")
     print(f"entity layer: {triples:,} triples")
-    warm = WarmHermit(ProjectPaths(root).dist_dir / ".cache")  # where a build session compiles the server
+    warm = WarmHermit(paths.dist_dir / ".cache")  # where a build session compiles the server
     try:
         started = time.perf_counter()
         verdict = warm.consistent(layer)

@@ -24,13 +24,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pyoxigraph as ox
-from bench_build import TRIPLES_PER_FINDING, write_project
+from bench_build import add_project_arguments, project_root
 
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
@@ -129,18 +127,12 @@ def _inferred(session: BuildSession) -> set[ox.Triple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--triples", type=int, default=1_000_000)
-    parser.add_argument("--files", type=int, default=20, help="data files the findings are spread over")
+    add_project_arguments(parser)
     reasoner = parser.add_mutually_exclusive_group()
     reasoner.add_argument("--reasoner", action="store_true", help="run HermiT, kept warm, as `build --watch` does")
     reasoner.add_argument("--cold-reasoner", action="store_true", help="run HermiT's command line at each check")
-    parser.add_argument("--root", type=Path, help="where the project is written (reused when it exists)")
     args = parser.parse_args()
-    root = args.root or Path(tempfile.mkdtemp(prefix="neuromech-rebuilds-"))
-    if not (root / "data").exists():
-        written = write_project(root, int(args.triples / TRIPLES_PER_FINDING), args.files)
-        print(f"project: {root} ({written:,} synthetic triples)")
-    paths = ProjectPaths(root)
+    paths = ProjectPaths(project_root(args, "neuromech-rebuilds-"))
     kinds = edits(paths)
     session = BuildSession(paths, check_reasoner=args.reasoner or args.cold_reasoner, warm_reasoner=args.reasoner)
     started = time.perf_counter()

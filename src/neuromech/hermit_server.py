@@ -50,20 +50,6 @@ _OWL = "http://www.w3.org/2002/07/owl#"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_TYPE = _RDF + "type"
 _VOCABULARIES = (_RDF, _RDFS, _OWL)
-# annotation properties OWL 2 builds in: their triples are annotations whether declared or not
-_BUILT_IN_ANNOTATIONS = frozenset(
-    {
-        _RDFS + "label",
-        _RDFS + "comment",
-        _RDFS + "seeAlso",
-        _RDFS + "isDefinedBy",
-        _OWL + "deprecated",
-        _OWL + "versionInfo",
-        _OWL + "priorVersion",
-        _OWL + "backwardCompatibleWith",
-        _OWL + "incompatibleWith",
-    }
-)
 _PROPERTY_KINDS = {
     _OWL + "ObjectProperty": "object",
     _OWL + "DatatypeProperty": "data",
@@ -287,7 +273,7 @@ def _axiom(triple: ox.Triple, layer: set[bytes]) -> str | None:
         return None
     if predicate == _RDF_TYPE:
         return _class_assertion(subject.value, triple.object, layer)
-    if predicate in _BUILT_IN_ANNOTATIONS:
+    if predicate in reasoning.BUILT_IN_ANNOTATIONS:
         return ""
     kinds = set() if predicate.startswith(_VOCABULARIES) else _declared(predicate, layer)
     return _property_assertion(kinds, predicate, subject.value, triple.object)

@@ -450,21 +450,7 @@ def _maintain(
 
 _FALLS_UNDER = ox.NamedNode(str(NM.falls_under))
 _OWL_ANNOTATION_PROPERTY = ox.NamedNode("http://www.w3.org/2002/07/owl#AnnotationProperty")
-# OWL 2's built-in annotation properties (the structural specification, section 5.5)
-_BUILT_IN_ANNOTATIONS = frozenset(
-    ox.NamedNode(iri)
-    for iri in (
-        "http://www.w3.org/2000/01/rdf-schema#label",
-        "http://www.w3.org/2000/01/rdf-schema#comment",
-        "http://www.w3.org/2000/01/rdf-schema#seeAlso",
-        "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
-        "http://www.w3.org/2002/07/owl#deprecated",
-        "http://www.w3.org/2002/07/owl#versionInfo",
-        "http://www.w3.org/2002/07/owl#priorVersion",
-        "http://www.w3.org/2002/07/owl#backwardCompatibleWith",
-        "http://www.w3.org/2002/07/owl#incompatibleWith",
-    )
-)
+_BUILT_IN_ANNOTATIONS = frozenset(ox.NamedNode(iri) for iri in reasoning.BUILT_IN_ANNOTATIONS)
 
 
 def _annotations_only(source: loading.SourceStore, delta: Delta) -> bool:

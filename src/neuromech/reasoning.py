@@ -276,6 +276,22 @@ def check_consistency_ntriples(data: bytes) -> list[str]:
     return unsatisfiable
 
 
+# OWL 2's built-in annotation properties (the structural specification, section 5.5): their
+# triples are annotations, without logical content, whether declared or not
+BUILT_IN_ANNOTATIONS = frozenset(
+    {
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2000/01/rdf-schema#comment",
+        "http://www.w3.org/2000/01/rdf-schema#seeAlso",
+        "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
+        "http://www.w3.org/2002/07/owl#deprecated",
+        "http://www.w3.org/2002/07/owl#versionInfo",
+        "http://www.w3.org/2002/07/owl#priorVersion",
+        "http://www.w3.org/2002/07/owl#backwardCompatibleWith",
+        "http://www.w3.org/2002/07/owl#incompatibleWith",
+    }
+)
+
 INCONSISTENT = (
     "HermiT: the ontology plus data are inconsistent; typical causes are an "
     "individual typed with two disjoint classes (e.g. a region used as a condition), "
