@@ -172,3 +172,22 @@ def test_without_javac_the_entity_check_runs_the_command_line(
     assert (warm.loads, warm.applies) == (0, 0)
     assert "entity_layer_sha256" in json.loads((tmp_path / "hermit.json").read_text(encoding="utf-8"))
     warm.close()
+
+
+@pytest.mark.slow
+def test_cancelling_a_finished_check_keeps_hermit_warm(mini: ProjectPaths, tmp_path: Path) -> None:
+    # a build cancels HermiT whenever another step fails (a shape violation while editing):
+    # once the check has finished, the warm JVM and the layer it holds are kept
+    if shutil.which("javac") is None:
+        pytest.skip("no javac here")
+    warm = WarmHermit(tmp_path / "cache")
+    try:
+        source = load_project_store(mini)
+        check = EntityLayerCheck(source, mini, tmp_path / "hermit.json", warm)
+        check.result()
+        check.cancel()
+        layer, _ = entity_layer(source)  # the same store: the same blank node labels as the check read
+        assert warm.consistent(layer) is True
+        assert (warm.loads, warm.applies) == (1, 0)  # the layer it held, unchanged: nothing read again
+    finally:
+        warm.close()

@@ -124,7 +124,7 @@ class EntityLayerCheck:
             self._cancelled.set()
             for process in self._processes:
                 process.kill()
-            if self._warm is not None:
+            if self._warm is not None and not self._future.done():  # a finished check leaves it warm
                 self._warm.kill()
         self._pool.shutdown()
 
