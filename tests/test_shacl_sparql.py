@@ -11,7 +11,7 @@ from neuromech.loading import SourceGraph, load_project
 from neuromech.namespaces import NM, NMSH, OBO, SH
 from neuromech.paths import ProjectPaths
 from neuromech.rules import ANY_PREDICATE, predicates_read
-from neuromech.shacl_sparql import _IRI_IN_TEXT, UnsupportedShapeError, compile_shapes, parseable
+from neuromech.shacl_sparql import _IRI_IN_TEXT, UnsupportedShapeError, compile_shapes, merged_queries, parseable
 from neuromech.store import OxigraphStore
 from neuromech.validation import ValidationReport, validate, validate_store
 from tests.test_shapes import CASES, PREFIXES, _expand
@@ -65,6 +65,44 @@ def test_violating_case_gives_the_same_violations(
     assert (rule, focus) in {(v.rule, v.focus) for v in compiled.violations}, compiled.render()
     assert not compiled.conforms
     assert compiled.violations == reference.violations
+
+
+def test_checks_merged_into_one_query_report_each_check_as_pyshacl_does(
+    baseline: SourceGraph, shapes: Graph, mini: ProjectPaths
+) -> None:
+    # a full validation runs the value, sh:minCount 1 and sh:maxCount 1 checks of one target as
+    # one query each (merged_queries); here one finding breaks several checks of each such query
+    compiled = compile_shapes(shapes)
+    jobs = merged_queries(compiled.checks)
+    assert {job.kind for job in jobs} == {"single", "value", "min", "max"}
+    assert len(jobs) < len(compiled.checks) / 2
+    source = _case_graph(
+        baseline,
+        [("nmf:fixture-0001", p) for p in ("nm:has_direction", "nm:has_measure", "nm:quote", "nm:has_method")],
+        """nmf:fixture-0001 nm:quote "ab"@en , "这是一个很好的引文"@zh ; nm:has_method nme:almond , nme:scanner ;
+             nm:has_condition nme:almond ; nm:has_measured_entity nme:faces-task ; nm:sample_size "ten" .
+           nmf:fixture-0002 nm:quote "x" ; nm:has_condition nme:almond .""",
+    )
+    reference, merged = _both(source, shapes, mini.root)
+    assert merged.violations == reference.violations
+    found = {(v.rule, v.focus, v.value) for v in merged.violations}
+    assert {
+        ("nmsh:finding-direction", "nmf:fixture-0001", ""),  # minCount 1, merged
+        ("nmsh:finding-measure", "nmf:fixture-0001", ""),
+        ("nmsh:finding-condition", "nmf:fixture-0001", ""),  # maxCount 1, merged
+        ("nmsh:finding-method", "nmf:fixture-0001", "nme:almond"),  # value checks, merged
+        ("nmsh:finding-condition", "nmf:fixture-0002", "nme:almond"),
+    } <= found, merged.render()
+    quotes = [v for v in merged.violations if v.rule == "nmsh:claim-quote" and v.focus == "nmf:fixture-0001"]
+    assert len([v for v in quotes if "ab" in v.value]) == 2  # @zh and four characters: two checks, one branch
+    focused = validate_store(
+        OxigraphStore.from_graph(source.graph),
+        shapes,
+        source.file_of,
+        mini.root,
+        focus={_expand(source.graph, "nmf:fixture-0001"), _expand(source.graph, "nmf:fixture-0002")},
+    )
+    assert focused.violations == merged.violations  # check by check, as a rebuild runs them
 
 
 def test_real_data_gives_the_same_violations(repo: ProjectPaths, shapes: Graph) -> None:

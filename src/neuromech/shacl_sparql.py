@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -100,6 +100,23 @@ class Check:
     messages: tuple[str, ...] = ()
     default_message: str = ""
     sparql: bool = False
+    merge: Merge | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How a check can share one query with the other checks of its target (:func:`merged_queries`).
+
+    ``kind`` is ``"value"`` (a value check on a path: ``pattern`` binds ``?this`` and ``?value``,
+    ``test`` is true of a violating value), ``"max N"`` (``sh:maxCount N``) or ``"min 1"``
+    (``sh:minCount 1``); for the counts ``pattern`` binds ``?this`` and ``?_v`` to the path's
+    values.
+    """
+
+    kind: str
+    target: str
+    pattern: str
+    test: str = ""
 
 
 _FOCUS: Final = "\x00focus\x00"
@@ -497,7 +514,10 @@ class _Compiler:
                 cond = self.value_condition(shape, predicate, "?value")
                 query = f"SELECT DISTINCT ?this ?value WHERE {{ {target} ?this {path} ?value . FILTER(!({cond})) }}"
                 reports = "value"
-            checks.append(Check(component=component, query=query, reports=reports, default_message=default, **base))  # type: ignore[arg-type]
+            merge = None if path is None else Merge("value", target, f"?this {path} ?value .", f"!({cond})")
+            checks.append(
+                Check(component=component, query=query, reports=reports, default_message=default, merge=merge, **base)  # type: ignore[arg-type]
+            )
         return checks
 
     def count_checks(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
@@ -508,8 +528,10 @@ class _Compiler:
                 continue
             if path is None:
                 raise self.refuse(shape, f"{self.sg.qname(predicate)} on a node shape")
+            merge = None
             if predicate == SH.minCount and n == 1:
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?_any }} }}"
+                merge = Merge("min 1", target, f"?this {path} ?_v")
             elif predicate == SH.minCount:
                 query = (
                     f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {path} ?_v }} }} "
@@ -522,8 +544,11 @@ class _Compiler:
                     f"SELECT ?this WHERE {{ {target} ?this {path} ?_v }} "
                     f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
                 )
+                merge = Merge(f"max {n}", target, f"?this {path} ?_v")
             default = self.default_message(shape, predicate, base["path"], None)  # type: ignore[arg-type]
-            checks.append(Check(component=component, query=query, reports="none", default_message=default, **base))  # type: ignore[arg-type]
+            checks.append(
+                Check(component=component, query=query, reports="none", default_message=default, merge=merge, **base)  # type: ignore[arg-type]
+            )
         return checks
 
     def qualified(self, shape: Node, target: str, path: str | None, base: dict[str, object]) -> list[Check]:
@@ -625,13 +650,21 @@ class CompiledShapes:
                 return f"{{ ?this a {var} FILTER({var} IN ({', '.join(terms)})) }}"
             return f"{{ VALUES {var} {{ {' '.join(terms)} }} ?this a {var} }}"
 
+        # a rebuild's few focus nodes are looked up check by check (0.2 ms each); a merged query
+        # would read each path whole
+        jobs = (
+            merged_queries(self.checks) if focus is None else [_Job(c.query, (i,)) for i, c in enumerate(self.checks)]
+        )
         queries = [
-            _CLASS_MARK.sub(classes, _TARGET_MARK.sub(target, check.query.replace(_FOCUS, focus_block)))
-            for check in self.checks
+            _CLASS_MARK.sub(classes, _TARGET_MARK.sub(target, job.query.replace(_FOCUS, focus_block))) for job in jobs
         ]
+        rows: list[list[dict[str, Term | None]]] = [[] for _ in self.checks]
+        for job, table in zip(jobs, side_by_side(store, store.select, queries), strict=True):
+            for index, row in job.rows(table.dicts()):
+                rows[index].append(row)
         results: list[ShaclResult] = []
-        for check, table in zip(self.checks, side_by_side(store, store.select, queries), strict=True):
-            results += _results(check, table.dicts())
+        for check, found in zip(self.checks, rows, strict=True):
+            results += _results(check, found)
         return results
 
     @cached_property
@@ -670,6 +703,89 @@ class CompiledShapes:
                 if isinstance(root, URIRef) and isinstance(cls, URIRef):
                     closure[root].add(cls)
         return {root: sorted(classes) for root, classes in closure.items()}
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One query run by :meth:`CompiledShapes.run`: a check's own, or several checks' merged."""
+
+    query: str
+    members: tuple[int, ...]  # the checks' indexes in CompiledShapes.checks
+    kind: str = "single"  # "single", or the Merge kind's first word: "value", "min", "max"
+
+    def rows(self, table: Iterable[Mapping[str, Term | None]]) -> Iterator[tuple[int, dict[str, Term | None]]]:
+        """Yield (check index, row) for each violation the query's ``table`` reports."""
+        for row in table:
+            if self.kind == "single":
+                yield self.members[0], dict(row)
+            elif self.kind == "value":
+                for k, index in enumerate(self.members):
+                    flag = row.get(f"_f{k}")
+                    if isinstance(flag, Literal) and flag.toPython() is True:
+                        yield index, {"this": row.get("this"), "value": row.get("value")}
+            else:
+                key = row.get("_k")
+                assert isinstance(key, Literal)
+                yield self.members[int(key.toPython())], {"this": row.get("this")}
+
+
+def merged_queries(checks: Sequence[Check]) -> list[_Job]:
+    """Return the queries that run ``checks``: one per check, but one for each group of mergeable checks.
+
+    Checks with the same target and :class:`Merge` kind share one query, which reads the target
+    once and each path once. Value checks become a ``UNION`` with a branch per path, each of
+    its checks a flag (``BIND(COALESCE(test, false) AS ?_fK)``: an error is no violation, as in
+    the check's own ``FILTER``); ``sh:maxCount N`` checks one ``GROUP BY ?this ?_k`` over a
+    ``UNION`` of their paths; ``sh:minCount 1`` checks the target's (node, check) pairs
+    ``MINUS`` that ``UNION``. At 10^6 triples five class checks on the findings took 1.4 s
+    one by one and 0.5 s merged, six ``sh:maxCount 1`` 1.9 s and 1.4 s, six
+    ``sh:minCount 1`` 0.9 s and 0.66 s. A path with a step that can match zero times is not
+    merged (the ``UNION`` could read it from every node).
+    """
+    jobs: list[_Job] = []
+    groups: dict[tuple[str, str], list[tuple[int, Merge]]] = {}
+    for index, check in enumerate(checks):
+        merge = check.merge
+        if merge is None or _ZERO_LENGTH.search(merge.pattern):
+            jobs.append(_Job(check.query, (index,)))
+        else:
+            groups.setdefault((merge.kind, merge.target), []).append((index, merge))
+    for (kind, target), members in groups.items():
+        if len(members) == 1:
+            index, _ = members[0]
+            jobs.append(_Job(checks[index].query, (index,)))
+            continue
+        merges = [merge for _, merge in members]
+        if kind == "value":
+            by_pattern: dict[str, list[int]] = {}
+            for k, merge in enumerate(merges):
+                by_pattern.setdefault(merge.pattern, []).append(k)
+            branches = " UNION ".join(
+                "{ "
+                + pattern
+                + "".join(f" BIND(COALESCE({merges[k].test}, false) AS ?_f{k})" for k in ks)
+                + f" FILTER({' || '.join(f'?_f{k}' for k in ks)}) }}"
+                for pattern, ks in by_pattern.items()
+            )
+            flags = " ".join(f"?_f{k}" for k in range(len(merges)))
+            query = f"SELECT DISTINCT ?this ?value {flags} WHERE {{ {target} {branches} }}"
+        else:
+            branches = " UNION ".join(f"{{ {merge.pattern} BIND({k} AS ?_k) }}" for k, merge in enumerate(merges))
+            if kind == "min 1":
+                keys = " ".join(str(k) for k in range(len(merges)))
+                query = f"SELECT ?this ?_k WHERE {{ {target} VALUES ?_k {{ {keys} }} MINUS {{ {branches} }} }}"
+            else:
+                n = kind.split(" ")[1]
+                query = (
+                    f"SELECT ?this ?_k WHERE {{ {target} {branches} }} "
+                    f"GROUP BY ?this ?_k HAVING (COUNT(DISTINCT ?_v) > {n})"
+                )
+        jobs.append(_Job(query, tuple(index for index, _ in members), kind.split(" ")[0]))
+    return jobs
+
+
+# a path with a step that can match zero times (`(p)*`, `(p)?` as the compiler writes them)
+_ZERO_LENGTH: Final = re.compile(r"\)[*?]")
 
 
 def parseable(query: str) -> str:
