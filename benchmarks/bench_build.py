@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from capping import arm, peak_mb, run_step
+from capping import TreeSampler, arm, peak_mb, run_step
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -218,6 +218,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        TreeSampler()  # the peak memory of the build and its HermiT children, sampled
         result = (
             run_default(args.root, not args.no_reasoner, args.rebuilds)
             if args.child == "default"

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from capping import arm, peak_mb, run_step
+from capping import TreeSampler, arm, peak_mb, run_step
 from rdflib import Graph
 from synthetic import PARAMETER_VALUES as VALUES
 from synthetic import synthetic_graph
@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--turtle", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        TreeSampler()  # the peak memory of the pipeline and any child, sampled
         print(json.dumps(child(args.child, args.turtle, args.cap, args.repeat)))
         return
     paths = project()

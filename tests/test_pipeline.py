@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph
 
-from neuromech import incremental
+from neuromech import export, findings_table, incremental
+from neuromech import pipeline as pipeline_module
 from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
 from neuromech.entity_check import EntityLayerCheck, entity_layer
@@ -23,6 +26,7 @@ from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only
 from neuromech.queries import get_query
 from neuromech.reasoning import (
+    MaterialisationReport,
     check_consistent_ntriples,
     materialise,
     materialise_in_store,
@@ -30,6 +34,8 @@ from neuromech.reasoning import (
 )
 from neuromech.rules import load_rules, strata, triple_key
 from neuromech.store import OxigraphStore, restrict
+
+from .conftest import MINI_DATA, ROOT
 
 
 def _no_blank(graph: Graph) -> set[tuple[object, object, object]]:
@@ -423,6 +429,48 @@ def test_hermit_names_unsatisfiable_classes() -> None:
     lines += [f"<http://x/A> <{rdfs}subClassOf> <http://x/{c}> ." for c in "BC"]
     lines.append(f"<http://x/B> <{owl}disjointWith> <http://x/C> .")
     assert unsatisfiable_classes_ntriples("\n".join(lines).encode()) == ["http://x/A"]
+
+
+@pytest.mark.parametrize("derived_note", [False, True], ids=["rules-read-apart", "a-rule-derives-a-read-slot"])
+def test_findings_rows_queried_beside_the_rules_equal_the_rows_queried_after_them(
+    tmp_path: Path, derived_note: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the build queries the findings table while the rules run; a rule deriving a predicate the
+    # table reads (here nm:context_note) makes it query the table again after the rules
+    queried = threading.Event()
+    query_parts, materialise_ = findings_table.query_parts, pipeline_module.reasoning.materialise
+
+    def query_first(*args: Any, **kwargs: Any) -> findings_table.Parts:
+        try:
+            return query_parts(*args, **kwargs)
+        finally:
+            queried.set()
+
+    def rules_after(*args: Any, **kwargs: Any) -> MaterialisationReport:
+        assert queried.wait(60)  # the table is queried before any rule runs
+        return materialise_(*args, **kwargs)
+
+    monkeypatch.setattr(findings_table, "query_parts", query_first)
+    monkeypatch.setattr(pipeline_module.reasoning, "materialise", rules_after)
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(MINI_DATA, root / "data")
+    if derived_note:
+        (root / "ontology" / "rules" / "99-derived-note.rq").write_text(
+            "PREFIX nm: <https://w3id.org/neuromech/>\n"
+            'CONSTRUCT { ?f nm:context_note "derived note" } WHERE { ?f a nm:Finding }\n',
+            encoding="utf-8",
+        )
+    session = BuildSession(ProjectPaths(root), check_reasoner=False)
+    session.build(progress=False)
+    assert session.source is not None
+    after = export.render_findings_lines(findings_table.findings_cells(session.source.store))
+    built = _findings_tsv(ProjectPaths(root))
+    assert built == export.findings_tsv_header() + "".join(after[key] for key in sorted(after))
+    notes = [line for line in built.splitlines()[1:] if "note: derived note" in line]
+    assert len(notes) == (len(built.splitlines()) - 1 if derived_note else 0)
+    assert notes or not derived_note
 
 
 def test_restricted_findings_query_returns_the_subset_of_the_full_answer(real_kg: KnowledgeGraph) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import product
 
-from neuromech import export
+from neuromech import export, rules
 from neuromech.store import VALUES_CHUNK, Store, chunks, restrict, side_by_side
 
 _PREFIXES = """PREFIX nm: <https://w3id.org/neuromech/>
@@ -124,23 +124,54 @@ def _optional(values: dict[str, list[str]], node: str | None) -> list[str | None
     return found or [None]
 
 
-def findings_values(store: Store, findings: set[str] | None = None) -> dict[str, list[Row]]:
+QUERIES = (LABELS, EXTERNAL_IDS, PARTNERS, CONTEXT, METHODS, CITED, CLAIMS)
+
+
+def keys_read() -> frozenset[str]:
+    """Return what the table's queries read, as :func:`neuromech.rules.triple_key` keys (types by class).
+
+    A table queried before the rules ran is the table after them when no derived triple has
+    one of these keys (:func:`neuromech.rules.overlaps`).
+    """
+    return frozenset().union(*(rules.query_keys(query) for query in QUERIES))
+
+
+Parts = list[list[tuple[str | None, ...]]]  # the rows of QUERIES, in order
+
+
+def query_parts(store: Store, findings: set[str] | None = None, *, side_by_side_: bool = True) -> Parts:
+    """Run the table's seven queries (restricted to ``findings`` when given); :func:`join` makes the rows.
+
+    They run side by side on the embedded store, or one after another (``side_by_side_``
+    False: the build runs them beside the rules, on the core the rules leave free).
+    """
+    parts = [LABELS, EXTERNAL_IDS, *(_bind(q, findings) for q in QUERIES[2:])]
+    if side_by_side_:
+        return side_by_side(store, store.select_values, parts)
+    return [store.select_values(part) for part in parts]
+
+
+def findings_values(store: Store, findings: set[str] | None = None, parts: Parts | None = None) -> dict[str, list[Row]]:
     """Return ``findings.rq``'s distinct rows per finding IRI, each a tuple of values in :data:`VARIABLES` order.
 
     ``findings`` restricts the result to those finding IRIs (a rebuild re-queries only the
-    edited findings); ``None`` means every finding.
+    edited findings); ``None`` means every finding. ``parts``: the rows of :func:`query_parts`
+    for ``findings``, already queried.
     """
     if findings is not None and not findings:
         return {}
-    if findings is not None and len(findings) > VALUES_CHUNK:  # a finding's rows depend on its own triples
+    if parts is None and findings is not None and len(findings) > VALUES_CHUNK:  # rows depend on own triples
         return {
             finding: rows
             for chunk in chunks(findings, VALUES_CHUNK)
             for finding, rows in findings_values(store, set(chunk)).items()
         }
-    # the seven queries run side by side on the embedded store
-    parts = [LABELS, EXTERNAL_IDS, *(_bind(q, findings) for q in (PARTNERS, CONTEXT, METHODS, CITED, CLAIMS))]
-    *multi, claims = side_by_side(store, store.select_values, parts)
+    return join(query_parts(store, findings) if parts is None else parts)
+
+
+def join(parts: Parts) -> dict[str, list[Row]]:
+    """Join the rows of :func:`query_parts` into ``findings.rq``'s distinct rows per finding IRI."""
+    *multi, claims = parts
     labels, raw_ids, partners, context, methods, cited = map(_multimap, multi)
     ids = {node: "|".join(values) for node, values in raw_ids.items()}
 
@@ -198,10 +229,15 @@ def findings_values(store: Store, findings: set[str] | None = None) -> dict[str,
     return {finding: list(keys) for finding, keys in rows.items()}
 
 
-def findings_cells(store: Store, findings: set[str] | None = None) -> dict[str, list[export.Cells]]:
-    """Return the ``findings.tsv`` rows (cells in column order) per finding IRI, each finding's rows sorted."""
+def findings_cells(
+    store: Store, findings: set[str] | None = None, parts: Parts | None = None
+) -> dict[str, list[export.Cells]]:
+    """Return the ``findings.tsv`` rows (cells in column order) per finding IRI, each finding's rows sorted.
+
+    ``parts``: the rows of :func:`query_parts`, already queried (see :func:`findings_values`).
+    """
     cells = export.cells_maker(VARIABLES)
-    return {finding: sorted(map(cells, rows)) for finding, rows in findings_values(store, findings).items()}
+    return {finding: sorted(map(cells, rows)) for finding, rows in findings_values(store, findings, parts).items()}
 
 
 def findings_records(store: Store, findings: set[str] | None = None) -> dict[str, list[dict[str, str]]]:

@@ -31,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from neuromech import export, incremental, loading, mappings, queries, reasoning, validation
+from neuromech import export, findings_table, incremental, loading, mappings, queries, reasoning, validation
 from neuromech.entity_check import EntityLayerCheck
 from neuromech.errors import ValidationFailed
 from neuromech.hermit_server import WarmHermit
@@ -39,7 +39,7 @@ from neuromech.mapping_set import read_mapping_set
 from neuromech.namespaces import INFERRED_GRAPH, NM, compress
 from neuromech.paths import ProjectPaths
 from neuromech.release import ChunkFolder, Release
-from neuromech.rules import Rule, load_rules
+from neuromech.rules import Rule, load_rules, overlaps
 from neuromech.store import OxigraphStore
 
 log = logging.getLogger(__name__)
@@ -152,14 +152,23 @@ class BuildSession:
             # beside them (pyoxigraph releases the GIL while it dumps): ~6 s of CPU at 10^6 triples
             # moved off the export. Making the findings rows beside them too (Python work holding
             # the GIL) slowed the rules from 16 s to 33 s, more than it saved.
+            # Then, on the core the rules leave free, the findings table's queries: they read no
+            # predicate the rules derive (checked below on what the rules did derive), so their
+            # answers before the rules are their answers after.
             asserted = [g for g in source.store.native.named_graphs() if g.value != str(INFERRED_GRAPH)]
             with ThreadPoolExecutor(max_workers=1) as beside:
                 dumped = beside.submit(release.refresh_graphs, source.store, asserted)  # type: ignore[arg-type]
+                queried = beside.submit(findings_table.query_parts, source.store, side_by_side_=False)
                 materialised = reasoning.materialise(source.store, load_rules(self.paths.rules_dir))
                 timings["materialise"] = time.perf_counter() - started
                 waited = time.perf_counter()
                 dumped.result()
-            timings["serialise asserted (waited)"] = time.perf_counter() - waited
+                parts: findings_table.Parts | None = queried.result()
+            timings["serialise asserted, query findings (waited)"] = time.perf_counter() - waited
+            if materialised.derived_keys is None or any(
+                overlaps(derived, read) for derived in materialised.derived_keys for read in findings_table.keys_read()
+            ):
+                parts = None  # queried again after the rules
 
             self.source = source
             started = say("export")
@@ -170,6 +179,7 @@ class BuildSession:
                 len(report.violations),
                 changed_graphs=[],
                 hermit=hermit,
+                findings_parts=parts,
             )
         except BaseException:
             if hermit is not None:
@@ -339,6 +349,7 @@ class BuildSession:
         counts: dict[str, object] | None = None,
         scope: str = "whole graph",
         hermit: EntityLayerCheck | None = None,
+        findings_parts: findings_table.Parts | None = None,
     ) -> BuildResult:
         """Write ``dist/``: every piece (``changed_graphs``/``findings``/``impact`` None), or those an edit changed.
 
@@ -353,6 +364,7 @@ class BuildSession:
         files, and the inferred triples it re-derived) has those graphs' chunks updated for
         those subjects instead of dumped again (:meth:`neuromech.release.Release.refresh_graphs`).
         ``scope`` (what the materialisation covered) goes into the build summary.
+        ``findings_parts``: the findings table's query rows for all findings, already queried.
         """
         assert self.source is not None
         assert self.release is not None
@@ -364,7 +376,7 @@ class BuildSession:
         with ThreadPoolExecutor(max_workers=2) as background:
             dumped = background.submit(self.release.refresh_graphs, store, graphs, spliced)  # type: ignore[arg-type]
             counted = background.submit(_counts, store) if counts is None else None
-            self.release.refresh_findings(store, findings)
+            self.release.refresh_findings(store, findings, findings_parts)
             self.release.refresh_impact(store, impact, parts)
             dumped.result()
         files: dict[str, str | bytes | list[bytes | Path]] = dict(self.release.graph_files())

@@ -34,6 +34,8 @@ class MaterialisationReport:
     added: int
     rounds: int
     per_rule: dict[str, int]
+    # the keys (rules.triple_key) of the added triples; None when not tracked
+    derived_keys: frozenset[str] | None = None
 
 
 def materialise(store: Store, rules: list[Rule], max_rounds: int = 10) -> MaterialisationReport:
@@ -87,6 +89,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
     """
     per_rule = {rule.name: 0 for rule in rules}
     added = rounds = 0
+    derived: set[str] = set()
     for stratum in strata(rules):
         # what each rule has not seen yet: the keys (triple_key) and triples derived since it ran
         pending: dict[str, tuple[set[str], list[ox.Quad]] | None] = {rule.name: None for rule in stratum}
@@ -108,6 +111,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 per_rule[rule.name] += len(fresh)
                 added += len(fresh)
                 gained = triple_keys(fresh)
+                derived |= gained
                 for waiting in pending.values():
                     if waiting is not None:
                         waiting[0].update(gained)
@@ -117,7 +121,7 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 break
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {max_rounds} rounds")
-    return MaterialisationReport(added, rounds + 1, per_rule)
+    return MaterialisationReport(added, rounds + 1, per_rule, frozenset(derived))
 
 
 def _add_closure(store: OxigraphStore, predicate: str, reflexive: bool) -> set[ox.Quad]:

@@ -202,14 +202,20 @@ class Release:
 
     # -- findings.tsv and mapping impact --------------------------------------------------------
 
-    def refresh_findings(self, store: OxigraphStore, only: set[str] | None = None) -> None:
-        """Re-query and render the findings rows (all of them, or only the findings ``only`` names)."""
+    def refresh_findings(
+        self, store: OxigraphStore, only: set[str] | None = None, parts: findings_table.Parts | None = None
+    ) -> None:
+        """Re-query and render the findings rows (all of them, or only the findings ``only`` names).
+
+        ``parts``: the rows of :func:`neuromech.findings_table.query_parts` for those findings,
+        already queried.
+        """
         if only is None:
             self.lines = {}
         else:
             for finding in only:
                 self.lines.pop(finding, None)
-        self.lines.update(export.render_findings_lines(findings_table.findings_cells(store, only)))
+        self.lines.update(export.render_findings_lines(findings_table.findings_cells(store, only, parts)))
 
     def findings_tsv(self) -> str:
         """Return ``findings.tsv`` in the stored query's order (by finding IRI)."""

@@ -332,6 +332,11 @@ _RDF_TYPE = str(RDF.type)
 _RDF_TYPE_NODE = ox.NamedNode(_RDF_TYPE)
 
 
+def query_keys(query: str) -> frozenset[str]:
+    """Return the keys (:func:`triple_key`) of what a SPARQL query's patterns read, types told apart by class."""
+    return _pattern_keys(_body_triples(_algebra(query)["p"]))
+
+
 def predicates_read(query: str) -> frozenset[str]:
     """Return the predicates a SPARQL query's patterns read (:data:`ANY_PREDICATE`: a variable one, a negated set).
 
