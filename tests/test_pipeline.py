@@ -18,7 +18,7 @@ from neuromech import export, findings_table, incremental
 from neuromech import pipeline as pipeline_module
 from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
-from neuromech.entity_check import EntityLayerCheck, entity_layer
+from neuromech.entity_check import EarlyClassification, EntityLayerCheck, entity_layer
 from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
 from neuromech.namespaces import INFERRED_GRAPH
@@ -417,6 +417,36 @@ def test_a_cancelled_entity_check_stops_hermit_and_records_no_verdict(mini: Proj
     assert check.inputs_read.wait(timeout=60)
     check.cancel()  # HermiT's JVM is still starting: it is killed, and no verdict is kept
     assert not (tmp_path / "hermit.json").exists()
+
+
+_UNSATISFIABLE = """
+<https://w3id.org/neuromech/Impossible> a <http://www.w3.org/2002/07/owl#Class> ;
+    <http://www.w3.org/2000/01/rdf-schema#subClassOf> <https://w3id.org/neuromech/BrainRegion> ,
+        <https://w3id.org/neuromech/Disorder> .
+"""
+
+
+@pytest.mark.parametrize("changed_meanwhile", [False, True], ids=["taken-over", "ontology-edited-meanwhile"])
+def test_the_classification_started_before_loading_gives_the_verdict_of_one_started_after(
+    tmp_path: Path, changed_meanwhile: bool
+) -> None:
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(MINI_DATA, root / "data")
+    paths, cache = ProjectPaths(root), tmp_path / "hermit.json"
+    if not changed_meanwhile:
+        with paths.ontology.open("a", encoding="utf-8") as ontology:
+            ontology.write(_UNSATISFIABLE)
+    early = EarlyClassification.start(paths, cache)
+    assert early is not None
+    if changed_meanwhile:  # the files the early -U read are not the files loaded: it is not used
+        with paths.ontology.open("a", encoding="utf-8") as ontology:
+            ontology.write(_UNSATISFIABLE)
+    check = EntityLayerCheck(load_project_store(paths), paths, cache, early=early)
+    # edited meanwhile, the early -U read no unsatisfiable class: its verdict was not taken
+    assert check.result() == ["https://w3id.org/neuromech/Impossible"]
+    assert EarlyClassification.start(paths, cache) is None  # the verdict is cached for these files
 
 
 def test_hermit_names_unsatisfiable_classes() -> None:

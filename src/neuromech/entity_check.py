@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -69,8 +70,57 @@ def ontology_layer(source: loading.SourceStore, paths: ProjectPaths) -> tuple[by
     native = source.store.native
     files = paths.ontology_files()
     data = b"".join(native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=loading.graph_iri(p)) or b"" for p in files)
-    digest = hashlib.sha256("".join(f"{p.name}\t{loading.file_digest(p)}\n" for p in files).encode()).hexdigest()
-    return data, digest
+    return data, _ontology_key({p: loading.file_digest(p) for p in files})
+
+
+def _ontology_key(digests: dict[Path, str]) -> str:
+    return hashlib.sha256("".join(f"{p.name}\t{digest}\n" for p, digest in digests.items()).encode()).hexdigest()
+
+
+@dataclass
+class EarlyClassification:
+    """HermiT's ``-U`` on the ontology files, started before the project is loaded.
+
+    The classification needs only the ontology and its import modules, so a full build starts
+    it on the files themselves while it loads the data: at 10^6 triples loading keeps one core
+    busy for 4.5 s, and ``-U`` took 2.4 s of CPU on the other instead of beside validation.
+    :class:`EntityLayerCheck` takes it over when ``key`` is the key of the ontology it loaded.
+    """
+
+    key: str
+    process: reasoning.HermitProcess
+
+    @classmethod
+    def start(cls, paths: ProjectPaths, cache_path: Path) -> EarlyClassification | None:
+        """Start ``-U``; None when the cache holds these files' verdict or a file cannot be read or parsed."""
+        try:
+            contents = {p: p.read_bytes() for p in paths.ontology_files()}
+        except OSError:
+            return None
+        key = _ontology_key({p: hashlib.sha256(data).hexdigest() for p, data in contents.items()})
+        if _read_cache(cache_path).get("ontology_sha256") == key:
+            return None
+        try:
+            data = b"".join(
+                ox.serialize(ox.parse(text, format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES) or b""
+                for text in contents.values()
+            )
+        except SyntaxError:
+            return None
+        return cls(key, reasoning.HermitProcess(data, "-U"))
+
+    def cancel(self) -> None:
+        """Stop HermiT (the build failed before it could take the classification over)."""
+        self.process.kill()
+        self.process.close()
+
+
+def _read_cache(cache_path: Path) -> dict[str, object]:
+    try:
+        record = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 class Cancelled(Exception):
@@ -95,15 +145,21 @@ class EntityLayerCheck:
     """
 
     def __init__(
-        self, source: loading.SourceStore, paths: ProjectPaths, cache_path: Path, warm: WarmHermit | None = None
+        self,
+        source: loading.SourceStore,
+        paths: ProjectPaths,
+        cache_path: Path,
+        warm: WarmHermit | None = None,
+        early: EarlyClassification | None = None,
     ) -> None:
-        """Start reading the inputs and running HermiT in the background."""
+        """Start reading the inputs and running HermiT in the background (taking over ``early``'s ``-U``)."""
         self.cache_path = cache_path
         self._warm = warm
+        self._early = early
         self.inputs_read = threading.Event()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
-        self._processes: list[reasoning.HermitProcess] = []
+        self._processes: list[reasoning.HermitProcess] = [] if early is None else [early.process]
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hermit")
         self._future = self._pool.submit(self._run, source, paths)
 
@@ -144,7 +200,15 @@ class EntityLayerCheck:
         finally:
             self.inputs_read.set()
         try:
-            classification = None if cache.get("ontology_sha256") == tbox_key else self._start(tbox, "-U")
+            if self._early is not None and self._early.key != tbox_key:  # a file changed since it started
+                self._early.cancel()
+                self._early = None
+            if cache.get("ontology_sha256") == tbox_key:
+                classification = None
+            elif self._early is not None:
+                classification = self._early.process
+            else:
+                classification = self._start(tbox, "-U")
             if cache.get("entity_layer_sha256") == key:
                 log.info("entity layer unchanged since HermiT last found it consistent: not re-run")
                 self._prepare_warm(layer)
@@ -184,11 +248,7 @@ class EntityLayerCheck:
             log.info("%s: the next check will read the whole layer", err)
 
     def _read_cache(self) -> dict[str, object]:
-        try:
-            record = json.loads(self.cache_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return record if isinstance(record, dict) else {}
+        return _read_cache(self.cache_path)
 
     def _write_cache(self, record: dict[str, object]) -> None:
         export.write_atomically(self.cache_path, json.dumps(record, indent=2) + "\n")

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from neuromech import export, findings_table, incremental, loading, mappings, queries, reasoning, validation
-from neuromech.entity_check import EntityLayerCheck
+from neuromech.entity_check import EarlyClassification, EntityLayerCheck
 from neuromech.errors import ValidationFailed
 from neuromech.hermit_server import WarmHermit
 from neuromech.mapping_set import read_mapping_set
@@ -133,13 +133,20 @@ class BuildSession:
         if self.release is not None:  # chunks of files a previous build had are not carried over
             self.release.folder.remove()
         release = self.release = Release(ChunkFolder(self.paths.dist_dir / ".cache"))
-        source = loading.load_project_store(self.paths)
-        self.shapes = loading.load_shapes(self.paths)
-        self.catalogue = queries.load_catalogue(self.paths.queries_dir)
+        # HermiT's classification needs only the ontology files: it runs while the data load
+        early = EarlyClassification.start(self.paths, self.hermit_cache) if self.check_reasoner else None
+        try:
+            source = loading.load_project_store(self.paths)
+            self.shapes = loading.load_shapes(self.paths)
+            self.catalogue = queries.load_catalogue(self.paths.queries_dir)
+        except BaseException:
+            if early is not None:
+                early.cancel()
+            raise
         timings["load"] = time.perf_counter() - started
 
         say("reason (HermiT on the entity layer, in the background)" if self.check_reasoner else "HermiT skipped")
-        hermit = self._start_hermit(source)
+        hermit = self._start_hermit(source, early)
         try:
             started = say("validate (SHACL compiled to SPARQL)")
             report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root)
@@ -321,13 +328,18 @@ class BuildSession:
         self.counts = made
         return made
 
-    def _start_hermit(self, source: loading.SourceStore) -> EntityLayerCheck | None:
-        """Start HermiT's checks of the entity layer in the background (None when the reasoner is off)."""
+    def _start_hermit(
+        self, source: loading.SourceStore, early: EarlyClassification | None = None
+    ) -> EntityLayerCheck | None:
+        """Start HermiT's checks of the entity layer in the background (None when the reasoner is off).
+
+        ``early``: the ontology's classification, already started on its files.
+        """
         if not self.check_reasoner:
             return None
         if self.warm_reasoner and self._warm is None:
             self._warm = WarmHermit(self.paths.dist_dir / ".cache")
-        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm)
+        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm, early)
 
     @property
     def hermit_cache(self) -> Path:
