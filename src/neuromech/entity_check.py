@@ -107,7 +107,7 @@ class EarlyClassification:
             )
         except SyntaxError:
             return None
-        return cls(key, reasoning.HermitProcess(data, "-U"))
+        return cls(key, reasoning.HermitProcess(data, "-U", niced=True))
 
     def cancel(self) -> None:
         """Stop HermiT (the build failed before it could take the classification over)."""
@@ -150,12 +150,19 @@ class EntityLayerCheck:
         paths: ProjectPaths,
         cache_path: Path,
         warm: WarmHermit | None = None,
+        *,
         early: EarlyClassification | None = None,
+        niced: bool = False,
     ) -> None:
-        """Start reading the inputs and running HermiT in the background (taking over ``early``'s ``-U``)."""
+        """Start reading the inputs and running HermiT in the background (taking over ``early``'s ``-U``).
+
+        ``niced``: HermiT's command line runs at the lowest priority (a full build's, see
+        :class:`~neuromech.reasoning.HermitProcess`).
+        """
         self.cache_path = cache_path
         self._warm = warm
         self._early = early
+        self._niced = niced
         self.inputs_read = threading.Event()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -188,7 +195,7 @@ class EntityLayerCheck:
         with self._lock:
             if self._cancelled.is_set():
                 raise Cancelled
-            process = reasoning.HermitProcess(data, action)
+            process = reasoning.HermitProcess(data, action, niced=self._niced)
             self._processes.append(process)
             return process
 

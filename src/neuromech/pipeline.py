@@ -146,7 +146,7 @@ class BuildSession:
         timings["load"] = time.perf_counter() - started
 
         say("reason (HermiT on the entity layer, in the background)" if self.check_reasoner else "HermiT skipped")
-        hermit = self._start_hermit(source, early)
+        hermit = self._start_hermit(source, early, full_build=True)
         try:
             started = say("validate (SHACL compiled to SPARQL)")
             report = validation.validate_store(source.store, self.shapes, source.file_of, self.paths.root)
@@ -329,17 +329,18 @@ class BuildSession:
         return made
 
     def _start_hermit(
-        self, source: loading.SourceStore, early: EarlyClassification | None = None
+        self, source: loading.SourceStore, early: EarlyClassification | None = None, full_build: bool = False
     ) -> EntityLayerCheck | None:
         """Start HermiT's checks of the entity layer in the background (None when the reasoner is off).
 
-        ``early``: the ontology's classification, already started on its files.
+        ``early``: the ontology's classification, already started on its files. A ``full_build``
+        runs HermiT's command line at the lowest priority (it is not the build's longest path).
         """
         if not self.check_reasoner:
             return None
         if self.warm_reasoner and self._warm is None:
             self._warm = WarmHermit(self.paths.dist_dir / ".cache")
-        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm, early)
+        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm, early=early, niced=full_build)
 
     @property
     def hermit_cache(self) -> Path:
