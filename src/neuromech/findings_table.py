@@ -106,10 +106,19 @@ def _bind(query: str, findings: set[str] | None) -> str:
 
 
 def _multimap(rows: list[tuple[str | None, ...]]) -> dict[str, list[str]]:
-    """``?node|?finding -> [?value ...]`` (distinct values, first-seen order)."""
-    found: dict[str, dict[str, None]] = defaultdict(dict)
+    """``?node|?finding -> [?value ...]`` (distinct values, first-seen order).
+
+    Both variables are bound in every row of the table's queries (required patterns).
+    """
+    found: dict[str, dict[str, None]] = {}
     for key, value in rows:
-        found[str(key)][str(value)] = None
+        if key is None or value is None:  # cannot happen: required patterns bind both
+            continue
+        values = found.get(key)
+        if values is None:
+            found[key] = {value: None}
+        else:
+            values[value] = None
     return {key: list(values) for key, values in found.items()}
 
 
