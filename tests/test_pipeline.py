@@ -19,7 +19,7 @@ from neuromech import pipeline as pipeline_module
 from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
 from neuromech.entity_check import EarlyClassification, EntityLayerCheck, entity_layer
-from neuromech.errors import InconsistentOntology, SourceSyntaxError, ValidationFailed
+from neuromech.errors import InconsistentOntology, ReasonerUnavailable, SourceSyntaxError, ValidationFailed
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
@@ -426,6 +426,19 @@ def test_hermit_beside_a_full_build_runs_at_the_lowest_priority(mini: ProjectPat
     finally:
         niced.close()
         plain.close()
+
+
+def test_a_build_without_java_says_so_before_loading(
+    project_copy: ProjectPaths, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import owlready2  # the module whose JAVA_EXE HermitProcess runs
+
+    monkeypatch.setattr(owlready2, "JAVA_EXE", str(tmp_path / "no-java-here"))
+    session = BuildSession(project_copy)
+    with pytest.raises(ReasonerUnavailable, match=r"cannot start HermiT .*no-java-here.*--no-reasoner"):
+        session.build(progress=False)
+    assert session.source is None  # it failed before loading
+    assert not (project_copy.dist_dir / "findings.tsv").exists()
 
 
 def test_a_cancelled_entity_check_stops_hermit_and_records_no_verdict(mini: ProjectPaths, tmp_path: Path) -> None:

@@ -31,3 +31,9 @@ class UsageError(NeuroMechError):
     """A command was called with an unknown name or a malformed parameter."""
 
     exit_code = 64
+
+
+class ReasonerUnavailable(NeuroMechError):
+    """HermiT cannot be started (no Java runtime)."""
+
+    exit_code = 5

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from neuromech import closure
-from neuromech.errors import InconsistentOntology
+from neuromech.errors import InconsistentOntology, ReasonerUnavailable
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.rules import Rule, load_rules, strata, triple_keys, where_group_start
 from neuromech.store import OxigraphStore, Store, side_by_side, values_block
@@ -351,6 +351,12 @@ class HermitProcess:
         nice = shutil.which("nice") if niced else None
         if nice is not None:
             command = [nice, "-n", "19", *command]
+        if shutil.which(owlready2.JAVA_EXE) is None:  # `nice` would start, then fail to run it
+            self._folder.cleanup()
+            raise ReasonerUnavailable(
+                f"cannot start HermiT ({owlready2.JAVA_EXE}: no such program): it needs a Java runtime "
+                "(`make setup` installs one), or build with --no-reasoner"
+            )
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def wait(self) -> str:
