@@ -165,7 +165,8 @@ def test_a_session_keeps_hermit_warm_between_rebuilds(mini: ProjectPaths, tmp_pa
 def test_without_javac_the_entity_check_runs_the_command_line(
     mini: ProjectPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hermit_server.shutil, "which", lambda _name: None)
+    which = shutil.which
+    monkeypatch.setattr(hermit_server.shutil, "which", lambda name: None if name == "javac" else which(name))
     warm = WarmHermit(tmp_path / "cache")
     check = EntityLayerCheck(load_project_store(mini), mini, tmp_path / "hermit.json", warm)
     check.result()

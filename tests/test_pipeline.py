@@ -14,16 +14,17 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph
 
+from neuromech import entity_check as entity_check_module
 from neuromech import export, findings_table, incremental
 from neuromech import pipeline as pipeline_module
 from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
-from neuromech.entity_check import EarlyClassification, EntityLayerCheck, entity_layer
+from neuromech.entity_check import EarlyClassification, EntityLayerCheck, entity_layer, layer_key, updated_layer
 from neuromech.errors import InconsistentOntology, ReasonerUnavailable, SourceSyntaxError, ValidationFailed
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only
+from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only, _claim_classes
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     HermitProcess,
@@ -328,6 +329,78 @@ def test_rebuild_after_an_entity_edit_equals_a_full_build(
 ) -> None:
     result = _rebuild_and_compare(project_copy, tmp_path, edit, "entities.ttl")
     assert ENTITY_EDITS[edit][1] in result.summary["materialisation"]["scope"]  # type: ignore[index]
+
+
+LAYER_EDITS = {
+    **{name: change for name, (change, _) in ENTITY_EDITS.items()},
+    "entity added": lambda t: t + '\nnme:new-region a nm:BrainRegion ; rdfs:label "new region"@en .\n',
+}
+
+
+@pytest.mark.parametrize("edit", list(LAYER_EDITS), ids=list(LAYER_EDITS))
+def test_the_entity_layer_updated_by_an_edit_equals_the_layer_selected_again(
+    project_copy: ProjectPaths, edit: str
+) -> None:
+    # the almond's English label is stated in the findings file too: changing it in the
+    # entities ("region label changed") leaves the old one in the layer
+    findings = project_copy.data_dir / "findings.ttl"
+    findings.write_text(findings.read_text(encoding="utf-8") + '\nnme:almond rdfs:label "almond"@en .\n', "utf-8")
+    source = load_project_store(project_copy)
+    before, _ = entity_layer(source)
+    entities = project_copy.data_dir / "entities.ttl"
+    text = entities.read_text(encoding="utf-8")
+    assert LAYER_EDITS[edit](text) != text, "the edit no longer applies to the fixture"
+    entities.write_text(LAYER_EDITS[edit](text), encoding="utf-8")
+    removed, added = source.replace_file(entities)
+    updated = updated_layer(source, before, removed | added, _claim_classes(source))
+    after, key = entity_layer(source)
+    assert updated is not None
+    assert set(updated.split(b"\n")) - {b""} == set(after.split(b"\n")) - {b""}
+    assert layer_key(updated) == key
+    if edit == "region label changed":
+        assert b'"almond"@en' in updated
+        assert b'"almond body"@en' in updated
+
+
+@pytest.mark.parametrize(
+    "turtle",
+    [
+        "nme:almond a nm:Finding .",  # the almond's triples would leave the layer
+        "nme:almond obo:BFO_0000050 [ a nm:BrainRegion ] .",  # blank node labels change with every parse
+    ],
+    ids=["typed as a claim", "blank node"],
+)
+def test_the_entity_layer_is_selected_again_when_an_edit_moves_nodes_or_adds_blank_nodes(
+    project_copy: ProjectPaths, turtle: str
+) -> None:
+    source = load_project_store(project_copy)
+    before, _ = entity_layer(source)
+    entities = project_copy.data_dir / "entities.ttl"
+    entities.write_text(entities.read_text(encoding="utf-8") + "\n" + turtle + "\n", encoding="utf-8")
+    removed, added = source.replace_file(entities)
+    assert updated_layer(source, before, removed | added, _claim_classes(source)) is None
+
+
+def test_a_rebuild_updates_the_entity_layer_instead_of_selecting_it(
+    project_copy: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = BuildSession(project_copy)
+    session.build(progress=False)
+    assert session.layer is not None
+    entities = project_copy.data_dir / "entities.ttl"
+    text = entities.read_text(encoding="utf-8")
+    entities.write_text(ENTITY_EDITS["region made a part"][0](text), encoding="utf-8")
+
+    def no_select(_: object) -> None:
+        raise AssertionError("the rebuild selected the whole entity layer")
+
+    monkeypatch.setattr(entity_check_module, "entity_layer", no_select)
+    session.rebuild(progress=False)
+    monkeypatch.undo()
+    assert session.source is not None
+    selected, _ = entity_layer(session.source)
+    assert set(session.layer.split(b"\n")) - {b""} == set(selected.split(b"\n")) - {b""}
+    assert b"dorsal-cingulate" in session.layer
 
 
 def test_only_annotation_edits_leave_hermits_verdicts_standing(mini: ProjectPaths) -> None:

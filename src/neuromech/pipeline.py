@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from neuromech import export, findings_table, incremental, loading, mappings, queries, reasoning, validation
-from neuromech.entity_check import EarlyClassification, EntityLayerCheck
+from neuromech.entity_check import EarlyClassification, EntityLayerCheck, LayerEdit, updated_layer
 from neuromech.errors import ValidationFailed
 from neuromech.hermit_server import WarmHermit
 from neuromech.mapping_set import read_mapping_set
@@ -68,6 +68,9 @@ class BuildSession:
     release: Release | None = None  # made by build(); its chunk files live under dist/.cache
     digests: loading.DigestCache = field(default_factory=loading.DigestCache)
     counts: dict[str, object] | None = None  # the last build summary's counts
+    # the entity layer (N-Triples) HermiT last read, or that an annotation-only edit led to: a
+    # rebuild updates it by the edit's triples instead of selecting it again (None: select it)
+    layer: bytes | None = field(default=None, repr=False)
     # keep HermiT's JVM and the entity layer it last read between rebuilds (`build --watch`,
     # the benchmarks): a rebuild's consistency check then sends it only the changed axioms
     warm_reasoner: bool = False
@@ -90,6 +93,7 @@ class BuildSession:
             self.release.folder.remove()
             self.release = None
         self.source = None
+        self.layer = None
 
     # -- what the session watches -------------------------------------------------------------
 
@@ -130,6 +134,7 @@ class BuildSession:
         started = say("load")
         self.frame_digest = self._frame_digest()
         self.data_digests = self._digests(self.data_source_files())
+        self.layer = None  # set again once HermiT has read this build's layer
         if self.release is not None:  # chunks of files a previous build had are not carried over
             self.release.folder.remove()
         release = self.release = Release(ChunkFolder(self.paths.dist_dir / ".cache"))
@@ -227,13 +232,15 @@ class BuildSession:
 
             # HermiT starts before validation and runs beside the rest: it reads the asserted
             # graphs alone, which nothing changes from here on
+            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, _claim_classes(source))
             if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
             elif _annotations_only(source, delta):
                 say("reason (HermiT skipped: only annotations of the entity layer changed)")
+                self.layer = None if edit is None else updated_layer(source, *edit)  # where the next check starts
             else:
                 say("reason (HermiT: the entity layer changed; in the background)")
-                hermit = self._start_hermit(source)
+                hermit = self._start_hermit(source, edit=edit)
 
             started = say(f"validate {len(delta.touched)} touched node(s)")
             assert self.shapes is not None
@@ -275,6 +282,7 @@ class BuildSession:
             if hermit is not None:
                 hermit.cancel()
             self.source = None  # the store may hold the failed edit: the next build starts afresh
+            self.layer = None
             raise
         for path in removed:
             self.data_digests.pop(path, None)
@@ -329,18 +337,26 @@ class BuildSession:
         return made
 
     def _start_hermit(
-        self, source: loading.SourceStore, early: EarlyClassification | None = None, full_build: bool = False
+        self,
+        source: loading.SourceStore,
+        early: EarlyClassification | None = None,
+        full_build: bool = False,
+        edit: LayerEdit | None = None,
     ) -> EntityLayerCheck | None:
         """Start HermiT's checks of the entity layer in the background (None when the reasoner is off).
 
         ``early``: the ontology's classification, already started on its files. A ``full_build``
         runs HermiT's command line at the lowest priority (it is not the build's longest path).
+        ``edit``: the layer before a rebuild's edit and what it changed (see
+        :func:`~neuromech.entity_check.updated_layer`).
         """
         if not self.check_reasoner:
             return None
         if self.warm_reasoner and self._warm is None:
             self._warm = WarmHermit(self.paths.dist_dir / ".cache")
-        return EntityLayerCheck(source, self.paths, self.hermit_cache, self._warm, early=early, niced=full_build)
+        return EntityLayerCheck(
+            source, self.paths, self.hermit_cache, self._warm, early=early, niced=full_build, edit=edit
+        )
 
     @property
     def hermit_cache(self) -> Path:
@@ -400,6 +416,7 @@ class BuildSession:
         waited = time.perf_counter()
         if hermit is not None:  # nothing is published before HermiT's verdict
             self.unsatisfiable = hermit.result()
+            self.layer = hermit.layer
         timings["hermit"] = time.perf_counter() - waited
         summary: dict[str, object] = {
             **self._count(counts, counted),
