@@ -17,6 +17,7 @@ those of ``findings.rq`` on the real data and on hand-made edge cases.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from itertools import product
 
 from neuromech import export, rules
@@ -136,6 +137,7 @@ def _optional(values: dict[str, list[str]], node: str | None) -> list[str | None
 QUERIES = (LABELS, EXTERNAL_IDS, PARTNERS, CONTEXT, METHODS, CITED, CLAIMS)
 
 
+@cache
 def keys_read() -> frozenset[str]:
     """Return what the table's queries read, as :func:`neuromech.rules.triple_key` keys (types by class).
 
@@ -148,14 +150,14 @@ def keys_read() -> frozenset[str]:
 Parts = list[list[tuple[str | None, ...]]]  # the rows of QUERIES, in order
 
 
-def query_parts(store: Store, findings: set[str] | None = None, *, side_by_side_: bool = True) -> Parts:
+def query_parts(store: Store, findings: set[str] | None = None, *, parallel: bool = True) -> Parts:
     """Run the table's seven queries (restricted to ``findings`` when given); :func:`join` makes the rows.
 
-    They run side by side on the embedded store, or one after another (``side_by_side_``
-    False: the build runs them beside the rules, on the core the rules leave free).
+    They run side by side on the embedded store, or one after another (``parallel`` False:
+    the build runs them beside the rules, on the core the rules leave free).
     """
     parts = [LABELS, EXTERNAL_IDS, *(_bind(q, findings) for q in QUERIES[2:])]
-    if side_by_side_:
+    if parallel:
         return side_by_side(store, store.select_values, parts)
     return [store.select_values(part) for part in parts]
 

@@ -170,16 +170,16 @@ class BuildSession:
             asserted = [g for g in source.store.native.named_graphs() if g.value != str(INFERRED_GRAPH)]
             with ThreadPoolExecutor(max_workers=1) as beside:
                 dumped = beside.submit(release.refresh_graphs, source.store, asserted)  # type: ignore[arg-type]
-                queried = beside.submit(findings_table.query_parts, source.store, side_by_side_=False)
+                queried = beside.submit(findings_table.query_parts, source.store, parallel=False)
                 materialised = reasoning.materialise(source.store, load_rules(self.paths.rules_dir))
                 timings["materialise"] = time.perf_counter() - started
                 waited = time.perf_counter()
                 dumped.result()
                 parts: findings_table.Parts | None = queried.result()
             timings["serialise asserted, query findings (waited)"] = time.perf_counter() - waited
-            if materialised.derived_keys is None or any(
-                overlaps(derived, read) for derived in materialised.derived_keys for read in findings_table.keys_read()
-            ):
+            read = findings_table.keys_read()
+            derived = materialised.derived_keys
+            if derived is None or any(overlaps(key, other) for key in derived for other in read):
                 parts = None  # queried again after the rules
 
             self.source = source
@@ -232,7 +232,7 @@ class BuildSession:
 
             # HermiT starts before validation and runs beside the rest: it reads the asserted
             # graphs alone, which nothing changes from here on
-            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, _claim_classes(source))
+            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, delta.claim_classes)
             if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
             elif _annotations_only(source, delta):
@@ -291,8 +291,8 @@ class BuildSession:
 
     def _replace(self, source: loading.SourceStore, changed: list[Path], removed: list[Path]) -> Delta:
         """Swap in the changed files' triples; return what changed."""
-        delta = Delta()
-        claim_classes = _claim_classes(source)
+        delta = Delta(claim_classes=_claim_classes(source))
+        claim_classes = delta.claim_classes
         native = source.store.native
         for path in [*changed, *removed]:
             if path in removed or path == self.paths.mappings_file:
@@ -456,6 +456,7 @@ class Delta:
     added: set[ox.Triple] = field(default_factory=set)
     asserted_change: int = 0  # quads added minus quads removed, over the changed files
     spliceable: dict[str, set[str]] = field(default_factory=dict)  # graph IRI -> subjects changed (no blank node)
+    claim_classes: set[ox.NamedNode] = field(default_factory=set)  # nm:Claim and its subclasses
 
 
 def _claim_classes(source: loading.SourceStore) -> set[ox.NamedNode]:

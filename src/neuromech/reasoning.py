@@ -335,6 +335,11 @@ class HermitProcess:
         import owlready2  # noqa: PLC0415 -- heavy import, only needed by `build`, not by query commands
         from owlready2 import reasoning as owl_reasoning  # noqa: PLC0415
 
+        if shutil.which(owlready2.JAVA_EXE) is None:  # checked here: `nice` would start, then fail to run it
+            raise ReasonerUnavailable(
+                f"cannot start HermiT ({owlready2.JAVA_EXE}: no such program): it needs a Java runtime "
+                "(`make setup` installs one), or build with --no-reasoner"
+            )
         self._folder = tempfile.TemporaryDirectory(prefix="neuromech-hermit-")
         path = Path(self._folder.name) / "neuromech.nt"
         path.write_bytes(data)
@@ -351,12 +356,6 @@ class HermitProcess:
         nice = shutil.which("nice") if niced else None
         if nice is not None:
             command = [nice, "-n", "19", *command]
-        if shutil.which(owlready2.JAVA_EXE) is None:  # `nice` would start, then fail to run it
-            self._folder.cleanup()
-            raise ReasonerUnavailable(
-                f"cannot start HermiT ({owlready2.JAVA_EXE}: no such program): it needs a Java runtime "
-                "(`make setup` installs one), or build with --no-reasoner"
-            )
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def wait(self) -> str:

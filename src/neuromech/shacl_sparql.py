@@ -108,7 +108,7 @@ class Merge:
     """How a check can share one query with the other checks of its target (:func:`merged_queries`).
 
     ``kind`` is ``"value"`` (a value check on a path: ``pattern`` binds ``?this`` and ``?value``,
-    ``test`` is true of a violating value), ``"max N"`` (``sh:maxCount N``) or ``"min 1"``
+    ``test`` is true of a violating value), ``"max"`` (``sh:maxCount`` ``count``) or ``"min"``
     (``sh:minCount 1``); for the counts ``pattern`` binds ``?this`` and ``?_v`` to the path's
     values.
     """
@@ -117,6 +117,7 @@ class Merge:
     target: str
     pattern: str
     test: str = ""
+    count: int = 0
 
 
 _FOCUS: Final = "\x00focus\x00"
@@ -531,7 +532,7 @@ class _Compiler:
             merge = None
             if predicate == SH.minCount and n == 1:
                 query = f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {path} ?_any }} }}"
-                merge = Merge("min 1", target, f"?this {path} ?_v")
+                merge = Merge("min", target, f"?this {path} ?_v", count=1)
             elif predicate == SH.minCount:
                 query = (
                     f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {path} ?_v }} }} "
@@ -544,7 +545,7 @@ class _Compiler:
                     f"SELECT ?this WHERE {{ {target} ?this {path} ?_v }} "
                     f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})"
                 )
-                merge = Merge(f"max {n}", target, f"?this {path} ?_v")
+                merge = Merge("max", target, f"?this {path} ?_v", count=n)
             default = self.default_message(shape, predicate, base["path"], None)  # type: ignore[arg-type]
             checks.append(
                 Check(component=component, query=query, reports="none", default_message=default, merge=merge, **base)  # type: ignore[arg-type]
@@ -652,9 +653,7 @@ class CompiledShapes:
 
         # a rebuild's few focus nodes are looked up check by check (0.2 ms each); a merged query
         # would read each path whole
-        jobs = (
-            merged_queries(self.checks) if focus is None else [_Job(c.query, (i,)) for i, c in enumerate(self.checks)]
-        )
+        jobs = self._merged_jobs if focus is None else [_Job(c.query, (i,)) for i, c in enumerate(self.checks)]
         queries = [
             _CLASS_MARK.sub(classes, _TARGET_MARK.sub(target, job.query.replace(_FOCUS, focus_block))) for job in jobs
         ]
@@ -666,6 +665,10 @@ class CompiledShapes:
         for check, found in zip(self.checks, rows, strict=True):
             results += _results(check, found)
         return results
+
+    @cached_property
+    def _merged_jobs(self) -> list[_Job]:
+        return merged_queries(self.checks)
 
     @cached_property
     def predicates_read(self) -> frozenset[str] | None:
@@ -711,7 +714,7 @@ class _Job:
 
     query: str
     members: tuple[int, ...]  # the checks' indexes in CompiledShapes.checks
-    kind: str = "single"  # "single", or the Merge kind's first word: "value", "min", "max"
+    kind: str = "single"  # "single", or the Merge kind: "value", "min", "max"
 
     def rows(self, table: Iterable[Mapping[str, Term | None]]) -> Iterator[tuple[int, dict[str, Term | None]]]:
         """Yield (check index, row) for each violation the query's ``table`` reports."""
@@ -743,14 +746,14 @@ def merged_queries(checks: Sequence[Check]) -> list[_Job]:
     merged (the ``UNION`` could read it from every node).
     """
     jobs: list[_Job] = []
-    groups: dict[tuple[str, str], list[tuple[int, Merge]]] = {}
+    groups: dict[tuple[str, int, str], list[tuple[int, Merge]]] = {}
     for index, check in enumerate(checks):
         merge = check.merge
         if merge is None or _ZERO_LENGTH.search(merge.pattern):
             jobs.append(_Job(check.query, (index,)))
         else:
-            groups.setdefault((merge.kind, merge.target), []).append((index, merge))
-    for (kind, target), members in groups.items():
+            groups.setdefault((merge.kind, merge.count, merge.target), []).append((index, merge))
+    for (kind, count, target), members in groups.items():
         if len(members) == 1:
             index, _ = members[0]
             jobs.append(_Job(checks[index].query, (index,)))
@@ -771,16 +774,15 @@ def merged_queries(checks: Sequence[Check]) -> list[_Job]:
             query = f"SELECT DISTINCT ?this ?value {flags} WHERE {{ {target} {branches} }}"
         else:
             branches = " UNION ".join(f"{{ {merge.pattern} BIND({k} AS ?_k) }}" for k, merge in enumerate(merges))
-            if kind == "min 1":
+            if kind == "min":
                 keys = " ".join(str(k) for k in range(len(merges)))
                 query = f"SELECT ?this ?_k WHERE {{ {target} VALUES ?_k {{ {keys} }} MINUS {{ {branches} }} }}"
             else:
-                n = kind.split(" ")[1]
                 query = (
                     f"SELECT ?this ?_k WHERE {{ {target} {branches} }} "
-                    f"GROUP BY ?this ?_k HAVING (COUNT(DISTINCT ?_v) > {n})"
+                    f"GROUP BY ?this ?_k HAVING (COUNT(DISTINCT ?_v) > {count})"
                 )
-        jobs.append(_Job(query, tuple(index for index, _ in members), kind.split(" ")[0]))
+        jobs.append(_Job(query, tuple(index for index, _ in members), kind))
     return jobs
 
 
