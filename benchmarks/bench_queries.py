@@ -20,7 +20,10 @@ with no rows is flagged ``(0 rows)``, since its time then says little. ``--resul
 writes each query's rows (as text, sorted) per size, to compare a rewritten query's answers
 with the original's: ``diff -r before/ after/``.
 
-Usage: ``python benchmarks/bench_queries.py [--triples 100000 1000000] [--repeat 5]
+``--skew corpus`` spreads the findings over conditions and entities as the curated corpus
+does (Zipf's law) instead of the default heavy head (``synthetic.SKEWS``).
+
+Usage: ``python benchmarks/bench_queries.py [--triples 100000 1000000] [--repeat 5] [--skew corpus]
 [--only findings conflicts] [--results DIR]``.
 """
 
@@ -39,7 +42,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
-from synthetic import PARAMETER_VALUES, synthetic_graph
+from synthetic import PARAMETER_VALUES, SKEWS, synthetic_graph
 
 from neuromech import loading, queries
 from neuromech.paths import ProjectPaths, project
@@ -50,9 +53,9 @@ from neuromech.store import OxigraphStore, with_values
 TRIPLES_PER_FINDING = 15.8  # measured on synthetic_graph at 5,000 findings (findings, statements, context)
 
 
-def cache_key(paths: ProjectPaths, target: int, seed: int) -> str:
-    """Return a key naming the materialised store of one size, seed, rule set and generator."""
-    digest = hashlib.sha256(f"{target}:{seed}".encode())
+def cache_key(paths: ProjectPaths, target: int, seed: int, skew: str) -> str:
+    """Return a key naming the materialised store of one size, seed, skew, rule set and generator."""
+    digest = hashlib.sha256(f"{target}:{seed}:{skew}".encode())
     sources = [*sorted(paths.rules_dir.glob("*.rq")), *paths.ontology_files(), Path(__file__).with_name("synthetic.py")]
     for path in sources:
         digest.update(path.name.encode())
@@ -60,9 +63,9 @@ def cache_key(paths: ProjectPaths, target: int, seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_store(paths: ProjectPaths, target: int, seed: int, cache: Path) -> tuple[OxigraphStore, str]:
+def build_store(paths: ProjectPaths, target: int, seed: int, skew: str, cache: Path) -> tuple[OxigraphStore, str]:
     """Return the materialised store of about ``target`` triples and how it was obtained."""
-    dump = cache / f"synthetic-{target}-seed{seed}-{cache_key(paths, target, seed)}.nq"
+    dump = cache / f"synthetic-{target}-seed{seed}-{skew}-{cache_key(paths, target, seed, skew)}.nq"
     store = OxigraphStore()
     if dump.exists():
         started = time.perf_counter()
@@ -71,7 +74,7 @@ def build_store(paths: ProjectPaths, target: int, seed: int, cache: Path) -> tup
     started = time.perf_counter()
     ontology = loading.load_files(paths.ontology_files()).graph
     findings = max(10, int((target - len(ontology)) / TRIPLES_PER_FINDING))
-    graph = synthetic_graph(findings, seed) + ontology
+    graph = synthetic_graph(findings, seed, skew) + ontology
     store.add(graph)
     del graph
     generated = time.perf_counter() - started
@@ -166,6 +169,9 @@ def main() -> None:
     parser.add_argument("--triples", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--skew", choices=SKEWS, default="heavy", help="how findings spread over conditions and entities (synthetic.SKEWS)"
+    )
     parser.add_argument("--budget", type=float, default=0.1, help="seconds allowed to one query (median)")
     parser.add_argument("--cap", type=float, default=5.0, help="stop repeating a query once one run takes this long")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds after which a query is abandoned")
@@ -178,8 +184,8 @@ def main() -> None:
     paths = project()
     table: dict[int, dict[str, tuple[int, float, float] | None]] = {}
     for target in args.triples:
-        store, how = build_store(paths, target, args.seed, args.cache)
-        print(f"{target} triples target: {len(store)} quads; {how}", flush=True)
+        store, how = build_store(paths, target, args.seed, args.skew, args.cache)
+        print(f"{target} triples target ({args.skew} skew): {len(store)} quads; {how}", flush=True)
         args.results_dir = args.results / str(target) if args.results else None
         table[target] = time_queries(store, paths, args.only, args)
         del store
