@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--skew", choices=SKEWS, default="heavy", help="how findings spread over conditions and entities (synthetic.SKEWS)"
+        "--skew", choices=SKEWS, default="heavy", help="how findings spread over conditions and entities (SKEWS)"
     )
     parser.add_argument("--budget", type=float, default=0.1, help="seconds allowed to one query (median)")
     parser.add_argument("--cap", type=float, default=5.0, help="stop repeating a query once one run takes this long")
