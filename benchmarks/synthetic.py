@@ -36,7 +36,8 @@ UBERON_CLASSES = tuple(
 
 DIRECTIONS = (NM.increased, NM.decreased, NM.no_difference, NM.positively_associated)
 
-# How findings spread over conditions and measured entities.
+# How findings spread over conditions and measured entities (comparison statements, a finding
+# in a hundred, keep their own Pareto draw of entities under both).
 # - "heavy" (the default, what every benchmark has measured since pass 1): Pareto draws, so that
 #   the first condition holds 56% of the findings and the first entity 43%.
 # - "corpus": Zipf's law (rank k drawn with weight 1/k), calibrated on the curated corpus, where
