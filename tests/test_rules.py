@@ -11,16 +11,18 @@ import random
 
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Graph
+from rdflib import RDF, BNode, Graph
 
 from neuromech.closure import reach, successors
 from neuromech.loading import load_project, load_project_store
+from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
 from neuromech.reasoning import materialise, materialise_in_store
 from neuromech.rules import (
     ANY_PREDICATE,
     DELTA_ROWS_LIMIT,
     ROWS_PER_SHARED_VALUE,
+    ChainedClosure,
     Rule,
     load_rules,
     predicates_read,
@@ -77,6 +79,80 @@ def test_transitive_rules_are_recognised(repo: ProjectPaths) -> None:
     assert Rule("x", CHAIN.replace("?x != ?z", "?x != ?y")).transitive_predicate is None
     # a chain of two different predicates is not transitivity
     assert Rule("x", CHAIN.replace("?y nm:falls_under ?z", "?y nm:counts_for ?z")).transitive_predicate is None
+
+
+RDFS9 = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+CONSTRUCT { ?x a ?super } WHERE { ?x a ?class . ?class rdfs:subClassOf+ ?super . FILTER(isIRI(?super)) }"""
+
+
+def test_chains_up_a_closure_are_recognised(repo: ProjectPaths) -> None:
+    rules = {rule.name: rule for rule in load_rules(repo.rules_dir)}
+    shape = rules["01-class-hierarchy"].chained_closure
+    assert shape == ChainedClosure(str(RDF.type), "http://www.w3.org/2000/01/rdf-schema#subClassOf", True)
+    assert Rule("x", RDFS9.replace(" . FILTER(isIRI(?super))", "")).chained_closure == ChainedClosure(
+        str(RDF.type), "http://www.w3.org/2000/01/rdf-schema#subClassOf", False
+    )
+    assert all(rules[name].chained_closure is None for name in rules if name != "01-class-hierarchy")
+    for changed in (
+        RDFS9.replace("isIRI(?super)", "isIRI(?class)"),  # another filter keeps other answers
+        RDFS9.replace("subClassOf+", "subClassOf*"),  # zero steps: ?x a ?class itself
+        RDFS9.replace("subClassOf+", "subClassOf/rdfs:subClassOf"),  # two steps exactly
+        RDFS9.replace("?class rdfs:subClassOf+ ?super", "?super rdfs:subClassOf+ ?class"),  # downwards
+        RDFS9.replace("?x a ?super", "?x rdfs:seeAlso ?super"),  # the head is not the edge followed
+        RDFS9.replace(" . FILTER", " . ?x a ?k . FILTER"),  # a third pattern
+        RDFS9.replace("rdfs:subClassOf+", "a+"),  # up the predicate itself: it feeds itself
+    ):
+        assert Rule("x", changed).chained_closure is None, changed
+
+
+def _random_hierarchy(rng: random.Random) -> OxigraphStore:
+    """Typed nodes over a small class graph with cycles, self-loops and blank-node classes."""
+    held = OxigraphStore()
+    store = held.native
+    classes: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(f"http://x/C{i}") for i in range(8)]
+    classes += [ox.BlankNode(f"b{i}") for i in range(3)]
+    sub = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    kind = ox.NamedNode(str(RDF.type))
+    for _ in range(rng.randint(0, 14)):
+        store.add(ox.Quad(rng.choice(classes), sub, rng.choice(classes)))
+    for i in range(rng.randint(0, 10)):
+        store.add(ox.Quad(ox.NamedNode(f"http://x/n{i % 6}"), kind, rng.choice(classes)))
+    return held
+
+
+def test_a_chain_up_a_closure_derives_what_the_rule_as_written_derives() -> None:
+    rng = random.Random(3)
+    for _ in range(150):
+        store = _random_hierarchy(rng)
+        native = store.native
+        expected = {
+            t
+            for t in _answers(native, [RDFS9])
+            if next(native.quads_for_pattern(t.subject, t.predicate, t.object), None) is None
+        }
+        report = materialise_in_store(store, [Rule("01-class-hierarchy", RDFS9)])
+        assert {
+            q.triple for q in native.quads_for_pattern(None, None, None, ox.NamedNode(str(INFERRED_GRAPH)))
+        } == expected
+        assert report.added == len(expected)
+        assert not _answers(native, [RDFS9]) - {q.triple for q in native}  # a fixpoint
+
+
+def test_a_chain_up_a_closure_reruns_only_on_the_new_edges_another_rule_derives() -> None:
+    finding = "https://w3id.org/neuromech/Finding"
+    special = "http://x/SpecialFinding"
+    other = Rule("special", f"CONSTRUCT {{ ?f a <{special}> }} WHERE {{ ?f a <{finding}> ; <http://x/p> ?v }}")
+    store = OxigraphStore()
+    native = store.native
+    sub = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    native.add(ox.Quad(ox.NamedNode(special), sub, ox.NamedNode("http://x/Evidence")))
+    native.add(ox.Quad(ox.NamedNode("http://x/Evidence"), sub, ox.NamedNode("http://x/Entity")))
+    native.add(ox.Quad(ox.NamedNode("http://x/f1"), ox.NamedNode(str(RDF.type)), ox.NamedNode(finding)))
+    native.add(ox.Quad(ox.NamedNode("http://x/f1"), ox.NamedNode("http://x/p"), ox.Literal("1")))
+    report = materialise_in_store(store, [Rule("01-class-hierarchy", RDFS9), other])
+    types = {q.object.value for q in native.quads_for_pattern(ox.NamedNode("http://x/f1"), None, None, None)}
+    assert {special, "http://x/Evidence", "http://x/Entity"} <= types
+    assert report.per_rule == {"01-class-hierarchy": 2, "special": 1}
 
 
 def _quad(subject: str, predicate: ox.NamedNode, value: str) -> ox.Quad:

@@ -24,7 +24,7 @@ from rdflib import Graph
 from neuromech import closure
 from neuromech.errors import InconsistentOntology, ReasonerUnavailable
 from neuromech.namespaces import INFERRED_GRAPH
-from neuromech.rules import Rule, load_rules, strata, triple_keys, where_group_start
+from neuromech.rules import ChainedClosure, Rule, load_rules, strata, triple_keys, where_group_start
 from neuromech.store import OxigraphStore, Store, side_by_side, values_block
 
 
@@ -100,10 +100,13 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 changed = pending[rule.name]
                 if changed is not None and not rule.reads_any(changed[0]):
                     continue
-                queries = None if changed is None or rule.transitive_predicate else rule.delta_queries(changed[1])
+                computed = rule.transitive_predicate or rule.chained_closure
+                queries = None if changed is None or computed else rule.delta_queries(changed[1])
                 pending[rule.name] = (set(), [])
                 if rule.transitive_predicate:
                     fresh = _add_closure(store, *rule.transitive_predicate)
+                elif rule.chained_closure:
+                    fresh = _add_chained(store, rule.chained_closure, None if changed is None else changed[1])
                 elif queries == []:
                     continue  # no pattern matches what changed: no new answer
                 else:  # the first run, or a rule that cannot be restricted, runs whole
@@ -113,8 +116,9 @@ def materialise_in_store(store: OxigraphStore, rules: list[Rule], max_rounds: in
                 added += len(fresh)
                 gained = triple_keys(fresh)
                 derived |= gained
-                for waiting in pending.values():
-                    if waiting is not None:
+                for name, waiting in pending.items():
+                    # a closure (or a chain up one) is closed under its own answers
+                    if waiting is not None and not (computed and name == rule.name):
                         waiting[0].update(gained)
                         waiting[1].extend(fresh)
             if not ran:
@@ -141,6 +145,38 @@ def _add_closure(store: OxigraphStore, predicate: str, reflexive: bool) -> set[o
         for end in ends - graph[start]
         if reflexive or end != start
     }
+    native.extend(fresh)
+    return fresh
+
+
+def _add_chained(store: OxigraphStore, rule: ChainedClosure, changed: list[ox.Quad] | None) -> set[ox.Quad]:
+    """Add to the inferred graph every answer of a :attr:`Rule.chained_closure` rule no graph holds.
+
+    ``?x P ?y . ?y Q+ ?z => ?x P ?z``: the closure of Q (:func:`neuromech.closure.reach`)
+    followed from every P edge, held edges dropped. ``changed`` (the triples added since the
+    rule last ran; None on its first run) restricts it to the new P edges, unless a Q edge is
+    among them.
+    """
+    native = store.native
+    predicate = ox.NamedNode(rule.predicate)
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    up_edges = native.quads_for_pattern(None, ox.NamedNode(rule.up), None, None)
+    ups = closure.reach(closure.successors((q.subject, q.object) for q in up_edges))
+    if rule.iri_only:
+        ups = {node: {end for end in ends if isinstance(end, ox.NamedNode)} for node, ends in ups.items()}
+    if changed is None or any(q.predicate.value == rule.up for q in changed):
+        edges = {(q.subject, q.object) for q in native.quads_for_pattern(None, predicate, None, None)}
+        answers = {(start, end) for start, middle in edges for end in ups.get(middle, ())} - edges
+    else:
+        held = native.quads_for_pattern
+        new = {(q.subject, q.object) for q in changed if q.predicate == predicate}
+        answers = {
+            (start, end)
+            for start, middle in new
+            for end in ups.get(middle, ())
+            if next(held(start, predicate, end, None), None) is None
+        }
+    fresh = {ox.Quad(start, predicate, end, inferred) for start, end in answers}
     native.extend(fresh)
     return fresh
 

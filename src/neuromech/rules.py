@@ -104,6 +104,54 @@ class Rule:
             return str(predicate), reflexive
         return None
 
+    @cached_property
+    def chained_closure(self) -> ChainedClosure | None:
+        """Return the rule's shape when it follows one predicate's edges up another's closure.
+
+        The rule must be ``CONSTRUCT { ?x P ?z } WHERE { ?x P ?y . ?y Q+ ?z }`` with P and Q
+        two IRIs, optionally with ``FILTER(isIRI(?z))``: the class-hierarchy rule (rdfs9,
+        ``?x a ?class . ?class rdfs:subClassOf+ ?super``). The in-store engine computes its
+        answers in Python from the closure of Q (:func:`neuromech.closure.reach`) and the P
+        edges: at 10^6 triples Oxigraph took 0.55 s for the join and 1.0 s more to look each of
+        its 63k answers up, twice, the second time after ``nm:NonNullFinding`` types arrived.
+
+        Such a rule gains nothing from its own answers: an answer ``?x P ?z`` read as a P edge
+        reaches only what Q+ reaches from ``?z``, which Q+ already reaches from ``?y`` (and the
+        rule derives no Q edge, as P is not Q).
+        """
+        algebra = _algebra(self.text)
+        template = algebra.get("template") or []
+        where = algebra["p"]
+        if where.name == "Project":
+            where = where["p"]
+        iri_only = False
+        if where.name == "Filter":
+            expression = where["expr"]
+            if not (isinstance(expression, CompValue) and expression.name == "Builtin_isIRI"):
+                return None
+            where, iri_only, filtered = where["p"], True, expression.get("arg")
+        if where.name != "BGP" or len(template) != 1:
+            return None
+        x, predicate, z = template[0]
+        triples = [tuple(t) for t in where.get("triples") or []]
+        if len(triples) != 2 or not isinstance(predicate, URIRef) or (iri_only and filtered != z):
+            return None
+        step = next((t for t in triples if t[0] == x and t[1] == predicate), None)
+        up = next((t for t in triples if isinstance(t[1], MulPath)), None)
+        if step is None or up is None or len({x, step[2], z}) != 3:
+            return None
+        path = up[1]
+        if not (
+            all(isinstance(v, Variable) for v in (x, step[2], z))
+            and up[0] == step[2]
+            and up[2] == z
+            and path.mod == "+"
+            and isinstance(path.path, URIRef)
+            and path.path != predicate
+        ):
+            return None
+        return ChainedClosure(str(predicate), str(path.path), iri_only)
+
     def delta_queries(self, changed: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
         """Return queries whose answers include every answer of the rule that uses a ``changed`` triple.
 
@@ -479,6 +527,18 @@ class _Reading:
     outer: frozenset[Variable]
     scope: frozenset[Variable] | None
     chain: tuple[Triple, ...]  # under (NOT) EXISTS: the patterns of the groups around it, outermost first
+
+
+@dataclass(frozen=True)
+class ChainedClosure:
+    """A rule ``?x P ?y . ?y Q+ ?z => ?x P ?z`` (see :attr:`Rule.chained_closure`).
+
+    ``iri_only``: the rule keeps only answers whose ``?z`` is an IRI (``FILTER(isIRI(?z))``).
+    """
+
+    predicate: str
+    up: str
+    iri_only: bool
 
 
 @dataclass(frozen=True)
