@@ -19,12 +19,19 @@ from neuromech import export, findings_table, incremental
 from neuromech import pipeline as pipeline_module
 from neuromech import rules as rules_module
 from neuromech.build import KnowledgeGraph, watch
-from neuromech.entity_check import EarlyClassification, EntityLayerCheck, entity_layer, layer_key, updated_layer
+from neuromech.entity_check import (
+    EarlyClassification,
+    EntityLayerCheck,
+    entity_layer,
+    layer_key,
+    left_out_classes,
+    updated_layer,
+)
 from neuromech.errors import InconsistentOntology, ReasonerUnavailable, SourceSyntaxError, ValidationFailed
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
-from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only, _claim_classes
+from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only
 from neuromech.queries import get_query
 from neuromech.reasoning import (
     HermitProcess,
@@ -352,7 +359,7 @@ def test_the_entity_layer_updated_by_an_edit_equals_the_layer_selected_again(
     assert LAYER_EDITS[edit](text) != text, "the edit no longer applies to the fixture"
     entities.write_text(LAYER_EDITS[edit](text), encoding="utf-8")
     removed, added = source.replace_file(entities)
-    updated = updated_layer(source, before, removed | added, _claim_classes(source))
+    updated = updated_layer(source, before, removed | added, left_out_classes(source))
     after, key = entity_layer(source)
     assert updated is not None
     assert set(updated.split(b"\n")) - {b""} == set(after.split(b"\n")) - {b""}
@@ -366,9 +373,10 @@ def test_the_entity_layer_updated_by_an_edit_equals_the_layer_selected_again(
     "turtle",
     [
         "nme:almond a nm:Finding .",  # the almond's triples would leave the layer
+        "nme:almond a nm:Study .",  # ... as they would as a cited study's
         "nme:almond obo:BFO_0000050 [ a nm:BrainRegion ] .",  # blank node labels change with every parse
     ],
-    ids=["typed as a claim", "blank node"],
+    ids=["typed as a claim", "typed as a study", "blank node"],
 )
 def test_the_entity_layer_is_selected_again_when_an_edit_moves_nodes_or_adds_blank_nodes(
     project_copy: ProjectPaths, turtle: str
@@ -378,7 +386,30 @@ def test_the_entity_layer_is_selected_again_when_an_edit_moves_nodes_or_adds_bla
     entities = project_copy.data_dir / "entities.ttl"
     entities.write_text(entities.read_text(encoding="utf-8") + "\n" + turtle + "\n", encoding="utf-8")
     removed, added = source.replace_file(entities)
-    assert updated_layer(source, before, removed | added, _claim_classes(source)) is None
+    assert updated_layer(source, before, removed | added, left_out_classes(source)) is None
+
+
+def test_the_entity_layer_leaves_out_claims_and_cited_studies(project_copy: ProjectPaths) -> None:
+    source = load_project_store(project_copy)
+    layer, key = entity_layer(source)
+    nm, kind = "https://w3id.org/neuromech/", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    subjects = {line.split(b" ", 1)[0].decode() for line in layer.split(b"\n") if line}
+    assert f"<{nm}review/fixture>" in subjects
+    assert f"<{nm}entity/almond>" in subjects
+    assert f"<{nm}study/fixture-alpha-2001>" not in subjects
+    assert not any(f"{kind} <{nm}{c}>".encode() in layer for c in ("Finding", "Study", "ComparisonStatement"))
+    # a study's citation changed: the layer, updated or selected again, stays the same
+    findings = project_copy.data_dir / "findings.ttl"
+    text = findings.read_text(encoding="utf-8")
+    assert '"Alpha et al., 2001"' in text, "the fixture's study changed"
+    findings.write_text(text.replace('"Alpha et al., 2001"', '"Alpha and Beta, 2001"'), encoding="utf-8")
+    removed, added = source.replace_file(findings)
+    assert removed
+    assert added
+    updated = updated_layer(source, layer, removed | added, left_out_classes(source))
+    assert updated is not None
+    assert set(updated.split(b"\n")) == set(layer.split(b"\n"))
+    assert entity_layer(source)[1] == key
 
 
 def test_a_rebuild_updates_the_entity_layer_instead_of_selecting_it(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
 from neuromech.loading import SourceGraph, load_project, load_shapes
-from neuromech.namespaces import SH
+from neuromech.namespaces import NM, SH
 from neuromech.paths import ProjectPaths
+from neuromech.rules import load_rules
 from neuromech.validation import validate
 
 PREFIXES = """
@@ -148,6 +149,23 @@ CASES: list[tuple[str, str, list[tuple[str, str]], str]] = [
         [],
         'nms:Fixture_Bad a nm:Study ; rdfs:label "Bad"@en ; nm:citation_text "Bad, 2000" ; nm:cited_in nmr:fixture .',
     ),
+    ("nmsh:statement-condition", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_condition nme:almond ."),
+    (
+        "nmsh:statement-measure",
+        "nmf:fixture-0008",
+        [],
+        "nmf:fixture-0008 nm:has_measure nm:activation , nm:region_volume .",
+    ),
+    ("nmsh:statement-direction", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_direction nme:almond ."),
+    ("nmsh:statement-method", "nmf:fixture-0009", [], "nmf:fixture-0009 nm:has_method nme:almond ."),
+    ("nmsh:statement-task", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_task nme:scanner ."),
+    ("nmsh:statement-intervention", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_intervention nme:almond ."),
+    ("nmsh:statement-species", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:in_species nme:almond ."),
+    ("nmsh:statement-sex", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_sex nme:human ."),
+    ("nmsh:statement-age-group", "nmf:fixture-0008", [], "nmf:fixture-0008 nm:has_age_group nme:human ."),
+    ("nmsh:record-disjoint-type", "nms:fixture-alpha-2001", [], "nms:fixture-alpha-2001 a nm:Review ."),
+    ("nmsh:record-disjoint-type", "nmf:fixture-0001", [], "nmf:fixture-0001 a nm:BrainRegion ."),
+    ("nmsh:record-disjoint-type", "nmf:fixture-0001", [], "nmf:fixture-0001 a nm:ComparisonStatement ."),
     ("nmsh:study-citation", "nms:fixture-alpha-2001", [("nms:fixture-alpha-2001", "nm:citation_text")], ""),
     ("nmsh:study-review", "nms:fixture-alpha-2001", [("nms:fixture-alpha-2001", "nm:cited_in")], ""),
     ("nmsh:study-label", "nms:fixture-alpha-2001", [("nms:fixture-alpha-2001", "rdfs:label")], ""),
@@ -275,3 +293,69 @@ def test_report_names_file_rule_problem_and_fix(baseline: SourceGraph, shapes: G
     assert "problem: A claim needs at least one verbatim quote" in text
     assert "fix:     Copy the shortest span" in text
     assert text.endswith("SHACL: 1 violation(s).")
+
+
+# the records HermiT's consistency check leaves out (neuromech.entity_check.LEFT_OUT), each kind
+RECORD_KINDS = ("Finding", "BackgroundStatement", "ComparisonStatement", "Study")
+
+
+def _property_shapes(shapes: Graph, tbox: Graph, kind: URIRef) -> dict[URIRef, list[URIRef]]:
+    """The property shapes (by path) that every instance of ``kind`` meets: those of the node shapes targeting it or a superclass."""
+    above = set(tbox.transitive_objects(kind, RDFS.subClassOf))
+    found: dict[URIRef, list[URIRef]] = {}
+    for node_shape in {s for c in above for s in shapes.subjects(SH.targetClass, c)}:
+        for prop in shapes.objects(node_shape, SH.property):
+            path = shapes.value(prop, SH.path)
+            if isinstance(path, URIRef) and isinstance(prop, URIRef):
+                found.setdefault(path, []).append(prop)
+    return found
+
+
+def _at_most(shapes: Graph, prop: URIRef, count: int) -> bool:
+    """Whether the property shape ``prop`` allows at most ``count`` values."""
+    limit = shapes.value(prop, SH.maxCount)
+    return isinstance(limit, Literal) and int(limit) <= count
+
+
+def _values_meet(shapes: Graph, tbox: Graph, prop: URIRef, wanted: URIRef) -> bool:
+    """Whether ``prop`` requires each value to be a ``wanted`` (a class: sh:class, sh:in or sh:or; a datatype)."""
+    if shapes.value(prop, SH.datatype) == wanted:
+        return True
+    classes = [shapes.value(prop, SH["class"])]
+    listed = shapes.value(prop, SH["or"])
+    if listed is not None:
+        classes = [shapes.value(branch, SH["class"]) for branch in shapes.items(listed)]
+    if all(c is not None and wanted in set(tbox.transitive_objects(c, RDFS.subClassOf)) for c in classes):
+        return True
+    members = shapes.value(prop, SH["in"])
+    if members is None:
+        return False
+    return all(
+        any(wanted in set(tbox.transitive_objects(t, RDFS.subClassOf)) for t in tbox.objects(member, RDF.type))
+        for member in shapes.items(members)
+    )
+
+
+def test_the_shapes_state_what_the_axioms_require_of_the_records_hermit_does_not_see(
+    repo: ProjectPaths, shapes: Graph
+) -> None:
+    """For each kind of record and each property the ontology gives it (rdfs:domain), a shape on that kind
+    requires what HermiT would: one value at most when the property is functional, values of its range."""
+    tbox = Graph().parse(repo.root / "ontology" / "neuromech.ttl")
+    # what the rules derive (nm:reports_effect, nm:satisfies_module) no curator states
+    derived = {URIRef(key.split(" ", 1)[0]) for rule in load_rules(repo.rules_dir) for key in rule.head_keys}
+    missing: list[str] = []
+    for name in RECORD_KINDS:
+        kind = NM[name]
+        above = set(tbox.transitive_objects(kind, RDFS.subClassOf))
+        checked = _property_shapes(shapes, tbox, kind)
+        for prop in {p for d in above for p in tbox.subjects(RDFS.domain, d) if isinstance(p, URIRef)} - derived:
+            props = checked.get(prop, [])
+            if (prop, RDF.type, OWL.FunctionalProperty) in tbox and not any(_at_most(shapes, s, 1) for s in props):
+                missing.append(f"{name} {prop}: functional, no sh:maxCount 1")
+            for wanted in tbox.objects(prop, RDFS.range):
+                if isinstance(wanted, URIRef) and not any(
+                    _at_most(shapes, s, 0) or _values_meet(shapes, tbox, s, wanted) for s in props
+                ):
+                    missing.append(f"{name} {prop}: range {wanted} not required")
+    assert sorted(missing) == []

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from neuromech import export, findings_table, incremental, loading, mappings, queries, reasoning, validation
-from neuromech.entity_check import EarlyClassification, EntityLayerCheck, LayerEdit, updated_layer
+from neuromech.entity_check import EarlyClassification, EntityLayerCheck, LayerEdit, left_out_classes, updated_layer
 from neuromech.errors import ValidationFailed
 from neuromech.hermit_server import WarmHermit
 from neuromech.mapping_set import read_mapping_set
@@ -232,7 +232,7 @@ class BuildSession:
 
             # HermiT starts before validation and runs beside the rest: it reads the asserted
             # graphs alone, which nothing changes from here on
-            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, delta.claim_classes)
+            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, left_out_classes(source))
             if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
             elif _annotations_only(source, delta):
