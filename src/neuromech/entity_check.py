@@ -1,9 +1,9 @@
 """HermiT's checks of a build's entity layer, run in the background while the build goes on.
 
 HermiT sees the entity layer (:func:`entity_layer`: the ontology, its import modules and every
-asserted node that is not a claim or a cited study) for consistency (``-k``), and the ontology files alone for
-unsatisfiable classes (``-U``). Each check runs only when its input changed since HermiT last
-passed it; the verdicts are kept by content hash in ``dist/.cache/hermit.json``.
+asserted node that is not a claim or a cited study) for consistency (``-k``), and the ontology
+files alone for unsatisfiable classes (``-U``). Each check runs only when its input changed
+since HermiT last passed it; the verdicts are kept by content hash in ``dist/.cache/hermit.json``.
 
 An :class:`EntityLayerCheck` reads its inputs off the store and runs HermiT in child
 processes beside the build's validation, materialisation and export (at 10^6 triples the
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 #: The classes whose instances HermiT does not see (:func:`entity_layer`): the records the
 #: corpus grows by, one per claim and one per cited study, which the shapes check instead.
 LEFT_OUT = (NM.Claim, NM.Study)
+_LEFT_OUT_VALUES = " ".join(f"<{c}>" for c in LEFT_OUT)
 
 # every asserted triple (the inferred graph left out) whose subject is not asserted to be a
 # record (LEFT_OUT). It reads no triple of the inferred graph (no rule derives rdfs:subClassOf),
@@ -44,13 +45,13 @@ CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>)
   MINUS {{
     GRAPH ?h {{ ?s a ?class }} FILTER(?h != <{INFERRED_GRAPH}>)
-    ?class rdfs:subClassOf* ?record VALUES ?record {{ {" ".join(f"<{c}>" for c in LEFT_OUT)} }}
+    ?class rdfs:subClassOf* ?record VALUES ?record {{ {_LEFT_OUT_VALUES} }}
   }}
 }}"""
 
 _LEFT_OUT_CLASSES = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT DISTINCT ?class WHERE {{
-  ?class rdfs:subClassOf* ?record VALUES ?record {{ {" ".join(f"<{c}>" for c in LEFT_OUT)} }}
+  ?class rdfs:subClassOf* ?record VALUES ?record {{ {_LEFT_OUT_VALUES} }}
 }}"""
 
 _BLANK_LABEL = re.compile(rb"_:[A-Za-z0-9_.-]+")
@@ -107,10 +108,11 @@ def updated_layer(
 
     ``previous`` is :func:`entity_layer`'s N-Triples before the edit, ``changed`` every triple
     the edit removed from or added to a file. A triple is in the layer when some asserted
-    graph holds it and its subject is not typed as a record (``left_out``: :func:`left_out_classes`); the edit can
-    only change that for the changed triples, so each is looked up in the store and its line
-    kept or dropped. Selecting the whole layer again took 1.0-1.5 s at 10^6 triples, and was
-    what a rebuild waited for before the warm HermiT could check an edited part-of edge.
+    graph holds it and its subject is not typed as a record (``left_out``:
+    :func:`left_out_classes`); the edit can only change that for the changed triples, so each
+    is looked up in the store and its line kept or dropped. Selecting the whole layer again
+    took 1.0-1.5 s at 10^6 triples, and was what a rebuild waited for before the warm HermiT
+    could check an edited part-of edge.
 
     None (select the layer again) when a changed triple holds a blank node (their labels
     change with every parse) or types a node as a record (the node's triples change sides).

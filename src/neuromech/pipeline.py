@@ -232,7 +232,11 @@ class BuildSession:
 
             # HermiT starts before validation and runs beside the rest: it reads the asserted
             # graphs alone, which nothing changes from here on
-            edit = None if self.layer is None else (self.layer, delta.removed | delta.added, left_out_classes(source))
+            edit = (
+                None
+                if self.layer is None or not delta.entity_layer_changed
+                else (self.layer, delta.removed | delta.added, left_out_classes(source))
+            )
             if not delta.entity_layer_changed:
                 say("reason (HermiT skipped: only claims changed)")
             elif _annotations_only(source, delta):

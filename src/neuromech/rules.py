@@ -83,17 +83,15 @@ class Rule:
         rule's answers as the closure of P in Python: Oxigraph took 9.5 s for one round of the
         ``falls_under`` self-join at 10^6 triples and 140 s for ``P/P+``.
         """
-        algebra = _algebra(self.text)
-        template = algebra.get("template") or []
-        where = algebra["p"]
-        if where.name == "Project":
-            where = where["p"]
+        template, where = _template_and_where(self.text)
         reflexive = True
         if where.name == "Filter" and _is_inequality(where["expr"], template):
             where, reflexive = where["p"], False
-        if where.name != "BGP" or len(template) != 1 or not isinstance(template[0][1], URIRef):
+        if where.name != "BGP" or len(template) != 1:
             return None
         x, predicate, z = template[0]
+        if not isinstance(predicate, URIRef):
+            return None
         triples = [tuple(t) for t in where.get("triples") or []]
         y = next((t[2] for t in triples if t[0] == x), None)
         chained = [(x, predicate, y), (y, predicate, z)]
@@ -119,12 +117,8 @@ class Rule:
         reaches only what Q+ reaches from ``?z``, which Q+ already reaches from ``?y`` (and the
         rule derives no Q edge, as P is not Q).
         """
-        algebra = _algebra(self.text)
-        template = algebra.get("template") or []
-        where = algebra["p"]
-        if where.name == "Project":
-            where = where["p"]
-        iri_only = False
+        template, where = _template_and_where(self.text)
+        iri_only, filtered = False, None
         if where.name == "Filter":
             expression = where["expr"]
             if not (isinstance(expression, CompValue) and expression.name == "Builtin_isIRI"):
@@ -469,6 +463,13 @@ def _body_triples(node: object) -> Iterator[tuple[object, object, object]]:
 def load_rules(rules_dir: Path) -> list[Rule]:
     """Read the rules of ``rules_dir`` in file-name order."""
     return [Rule(p.stem, p.read_text(encoding="utf-8")) for p in sorted(rules_dir.glob("*.rq"))]
+
+
+def _template_and_where(text: str) -> tuple[list[tuple[object, object, object]], CompValue]:
+    """Return a CONSTRUCT rule's template triples and its WHERE algebra (below the projection)."""
+    algebra = _algebra(text)
+    where = algebra["p"]
+    return algebra.get("template") or [], where["p"] if where.name == "Project" else where
 
 
 def _is_inequality(expression: object, template: list[tuple[object, object, object]]) -> bool:
