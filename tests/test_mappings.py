@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from neuromech.build import KnowledgeGraph
 from neuromech.errors import SourceSyntaxError
 from neuromech.loading import parse_turtle
 from neuromech.mapping_impact import ImpactIndex, falls_under, finding_slots, impact_tsv, mapping_impact
-from neuromech.mapping_set import PREDICATE_IRIS, parse_sssom, read_mapping_set, render_sssom
+from neuromech.mapping_set import PREDICATE_IRIS, MappingRow, MappingSet, parse_sssom, read_mapping_set, render_sssom
 from neuromech.mappings import import_skos
 from neuromech.namespaces import NME, NMF, OBO, SKOS
 from neuromech.namespaces import compress as curie
@@ -233,6 +234,44 @@ def test_impact_index_stays_equal_to_a_fresh_index_over_rounds_of_random_edits(r
         fresh = ImpactIndex(mapping_set, above)
         fresh.file(slots)
         assert index.impacts() == fresh.impacts(), f"round {round_number}"
+
+
+def test_impact_index_takes_an_edited_mapping_set_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
+    mapping_set = read_mapping_set(MAPPINGS)
+    above = falls_under(real_kg.store)
+    slots = finding_slots(real_kg.store)
+    index = ImpactIndex(mapping_set, above)
+    index.file(slots)
+    original = index.tsv()
+    # the curator removes the rows of the ACC and the dorsal ACC, maps an entity that had no
+    # mapping, and corrects an object label of the amygdala's row
+    dropped = {"nme:anterior-cingulate-cortex", "nme:dorsal-anterior-cingulate-cortex"}
+    assert {row.subject_id for row in mapping_set.rows} >= dropped
+    unmapped = sorted(e for filled in slots.values() for e in filled if curie(e) not in index.mapped)[0]
+    new_row = MappingRow(
+        curie(unmapped), "x", "skos:closeMatch", "", "UBERON:0000955", "brain", "semapv:ManualMappingCuration", "0.5"
+    )
+    relabelled = [
+        replace(row, object_label="amygdaloid complex")
+        if (row.subject_id, row.object_id) == ("nme:amygdala", "UBERON:0001876")
+        else row
+        for row in mapping_set.rows
+        if row.subject_id not in dropped
+    ]
+    edited = MappingSet(mapping_set.metadata, [*relabelled, new_row])
+    index.update_rows(edited, slots)
+    fresh = ImpactIndex(edited, above)
+    fresh.file(slots)
+    assert index.impacts() == fresh.impacts()
+    assert index.tsv() == fresh.tsv() == impact_tsv(fresh.impacts())
+    by_subject = {i.row.subject_id: i for i in index.impacts()}
+    assert not dropped & by_subject.keys()
+    assert {curie(f) for f, filled in slots.items() if unmapped in filled} == set(by_subject[curie(unmapped)].direct)
+    assert "\tamygdaloid complex\t" in index.tsv()
+    # and back: the index equals the one it started as
+    index.update_rows(mapping_set, slots)
+    assert index.tsv() == original
+    assert index.impacts() == mapping_impact(real_kg.store, mapping_set)
 
 
 def test_impact_index_takes_a_moved_part_of_edge_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:

@@ -29,6 +29,7 @@ from neuromech.entity_check import (
 )
 from neuromech.errors import InconsistentOntology, ReasonerUnavailable, SourceSyntaxError, ValidationFailed
 from neuromech.loading import DigestCache, graph_iri, load_project, load_project_store, load_store
+from neuromech.mapping_impact import ImpactIndex
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.paths import ProjectPaths
 from neuromech.pipeline import BuildResult, BuildSession, Delta, _annotations_only
@@ -118,6 +119,42 @@ def test_rules_run_in_strata_after_every_rule_that_feeds_them(mini: ProjectPaths
     assert position["08-mechanism-modules"] < position["10-models-draw-on-modules"]
 
 
+def test_maintenance_joins_strata_that_derive_alike_and_nothing_later_derives_a_groups_keys(mini: ProjectPaths) -> None:
+    rules = load_rules(mini.rules_dir)
+    groups = incremental.maintenance_groups(rules)
+    assert [rule.name for group in groups for rule in group] == [
+        rule.name for stratum in strata(rules) for rule in stratum
+    ]
+    position = {rule.name: i for i, group in enumerate(groups) for rule in group}
+    # nm:counts_for comes from the hierarchies and from its closure: two strata, one group
+    assert position["07-counts-for"] == position["07-counts-for-closure"]
+    # the modules read the finished counts_for: a group of their own, after it
+    assert position["07-counts-for-closure"] < position["08-mechanism-modules"]
+    for i, group in enumerate(groups):
+        derived = {key for rule in group for key in rule.head_keys}
+        later = {key for other in groups[i + 1 :] for rule in other for key in rule.head_keys}
+        assert not any(rules_module.overlaps(a, b) for a in derived for b in later), [r.name for r in group]
+
+
+def test_validation_focus_takes_asserted_neighbours_not_inferred_ones(mini: ProjectPaths) -> None:
+    session = BuildSession(mini, check_reasoner=False)
+    session.build(progress=False)
+    source = session.source
+    assert source is not None
+    native = source.store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    cingulate = "https://w3id.org/neuromech/entity/cingulate"
+    node = ox.NamedNode(cingulate)
+    asserted = {q.subject.value for q in native.quads_for_pattern(None, None, node, None) if q.graph_name != inferred}
+    only_inferred = {q.subject.value for q in native.quads_for_pattern(None, None, node, inferred)} - asserted
+    only_inferred.discard(cingulate)  # it counts for itself
+    assert "https://w3id.org/neuromech/entity/dorsal-cingulate" in asserted  # part of it, as written
+    assert only_inferred  # conditions implicating it, what counts for it
+    focus = {str(n) for n in pipeline_module._neighbourhood(source, {cingulate})}
+    assert asserted <= focus
+    assert not only_inferred & focus
+
+
 @pytest.fixture
 def project_copy(mini: ProjectPaths, tmp_path: Path) -> ProjectPaths:
     data = tmp_path / "data"
@@ -194,7 +231,7 @@ def _rebuild_and_compare(
     session = BuildSession(project_copy, check_reasoner=False)
     session.build(progress=False)
     edited = project_copy.data_dir / file_name
-    change = {**EDITS, **ENTITY_EDITS}[edit][0]
+    change = {**EDITS, **ENTITY_EDITS, **MAPPING_EDITS}[edit][0]
     before = edited.read_text(encoding="utf-8")
     assert change(before) != before, "the edit no longer applies to the fixture"
     edited.write_text(change(before), encoding="utf-8")
@@ -222,6 +259,43 @@ def _rebuild_and_compare(
         assert len(incremental) == len(full), name  # the triples with blank nodes too
         assert len(incremental) > 50, name
     return result
+
+
+# a row of the SSSOM mapping set (its triples are a graph of their own): the cingulate, whose
+# parts findings measure, mapped to UBERON's cingulate cortex; rule 11 gives its parts what
+# falls under it, and mapping-impact.tsv gains a row listing their findings
+CINGULATE_ROW = (
+    "nme:cingulate\tcingulate\tskos:exactMatch\t\tUBERON:0003027\tcingulate cortex\t"
+    "semapv:ManualMappingCuration\t0.9\t\n"
+)
+MAPPING_EDITS = {
+    "mapping row added": (lambda t: t + CINGULATE_ROW, "delete and re-derive"),
+    "mapping row removed": (lambda t: t.replace(CINGULATE_ROW, ""), "delete and re-derive"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edit", list(MAPPING_EDITS))
+def test_rebuild_after_an_edit_to_the_mapping_set_equals_a_full_build(
+    project_copy: ProjectPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    sssom = project_copy.mappings_file
+    if edit == "mapping row removed":
+        sssom.write_text(sssom.read_text(encoding="utf-8") + CINGULATE_ROW, encoding="utf-8")
+    updates: list[int] = []  # the rebuild's impact index takes the edited rows in place
+    original = ImpactIndex.update_rows
+    monkeypatch.setattr(ImpactIndex, "update_rows", lambda index, *args: updates.append(1) or original(index, *args))
+    result = _rebuild_and_compare(project_copy, tmp_path, edit, file_name="mappings/neuromech.sssom.tsv")
+    assert updates == [1]
+    assert MAPPING_EDITS[edit][1] in result.summary["materialisation"]["scope"]  # type: ignore[index]
+    impact = (project_copy.dist_dir / "mapping-impact.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in impact.splitlines()[1:]]
+    cingulate = [row for row in rows if row[0] == "nme:cingulate"]
+    if edit == "mapping row added":
+        assert cingulate
+        assert int(cingulate[0][5]) > 0  # findings on its parts inherit the mapping
+    else:
+        assert not cingulate
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.reasoning import MaterialisationReport, construct_triples, fresh_answers
-from neuromech.rules import Rule, strata, triple_keys
+from neuromech.rules import Rule, overlaps, strata, triple_keys
 from neuromech.store import OxigraphStore, side_by_side
 
 #: Where the removed triples wait while the over-deletion reads them.
@@ -62,6 +62,13 @@ def maintain(
 ) -> Maintenance | None:
     """Bring the inferred graph up to date after ``removed`` and ``added`` changed the asserted graphs.
 
+    The rules are maintained group by group (:func:`maintenance_groups`), each group by delete
+    and re-derive, and a group passes to the groups it feeds only what it lost or gained for
+    good: an over-deleted triple that its group derives again is no change for the rules that
+    read it. (At 10^6 triples, removing the mappings of a hub over-deleted 6k ``counts_for``
+    edges, nearly all derived again, and in one pass over all rules they over-deleted 13k
+    ``nm:satisfies_module`` edges, every one derived again by running the module rule whole.)
+
     Returns None, with the store as it was, when a rule reads a changed triple where it cannot
     be restricted to it, or one holds a blank node. ``subjects`` in the result are those whose
     inferred triples changed.
@@ -70,26 +77,74 @@ def maintain(
         RuntimeError: if a step has not reached a fixpoint after ``max_rounds``.
     """
     native = store.native
-    native.extend(ox.Quad(t.subject, t.predicate, t.object, SCRATCH_GRAPH) for t in removed)
-    try:
-        doomed = _overdelete(store, rules, removed, max_rounds)
-    finally:
-        if native.contains_named_graph(SCRATCH_GRAPH):
-            native.remove_graph(SCRATCH_GRAPH)
-    if doomed is None:
-        return None
-    for quad in doomed:
-        native.remove(quad)
-    rederived = _rederive(store, rules, doomed)
-    inserted = _insert(store, rules, [*added, *(q.triple for q in rederived)], max_rounds)
-    if inserted is None:  # undo: what was put back or added goes, what was over-deleted returns
-        for quad in rederived:
+    gone: list[ox.Triple] = list(removed)  # what the groups below lost, asserted triples first
+    new: list[ox.Triple] = list(added)
+    taken: set[ox.Quad] = set()  # every quad removed and added, to undo
+    put: set[ox.Quad] = set()
+    deleted = rederived = added_count = rounds = 0
+    per_rule = {rule.name: 0 for rule in rules}
+    subjects: set[str] = set()
+    lost: set[ox.Quad] = set()
+    gained: set[ox.Quad] = set()
+    for group in maintenance_groups(rules):
+        native.extend(ox.Quad(t.subject, t.predicate, t.object, SCRATCH_GRAPH) for t in gone)
+        try:
+            doomed = _overdelete(store, group, gone, max_rounds)
+        finally:
+            if native.contains_named_graph(SCRATCH_GRAPH):
+                native.remove_graph(SCRATCH_GRAPH)
+        if doomed is None:
+            _undo(native, taken, put)
+            return None
+        for quad in doomed:
             native.remove(quad)
-        native.extend(doomed)
-        return None
-    report, fresh = inserted
-    subjects = {q.subject.value for q in doomed | fresh if isinstance(q.subject, ox.NamedNode)}
-    return Maintenance(report, len(doomed), len(rederived), subjects, doomed - rederived, fresh)
+        taken |= doomed
+        back = _rederive(store, group, doomed)
+        put |= back
+        inserted = _insert(store, group, [*new, *(q.triple for q in back)], max_rounds)
+        if inserted is None:
+            _undo(native, taken, put)
+            return None
+        report, fresh = inserted
+        put |= fresh
+        deleted, rederived, added_count = deleted + len(doomed), rederived + len(back), added_count + report.added
+        rounds = max(rounds, report.rounds)
+        per_rule.update(report.per_rule)  # each rule is in one group
+        subjects.update(q.subject.value for q in doomed | fresh if isinstance(q.subject, ox.NamedNode))
+        lost |= doomed - back
+        gained |= fresh
+        gone += [q.triple for q in doomed - back - fresh]
+        new += [q.triple for q in fresh - doomed]
+    return Maintenance(MaterialisationReport(added_count, rounds, per_rule), deleted, rederived, subjects, lost, gained)
+
+
+def maintenance_groups(rules: list[Rule]) -> list[list[Rule]]:
+    """Return the rules' strata (:func:`~neuromech.rules.strata`) joined where they derive alike.
+
+    Delete and re-derive may take a group's over-deleted triples as lost only if no later group
+    derives the same kind of triple: the rules deriving ``nm:counts_for`` from the hierarchies
+    and its closure are two strata, and a triple the first over-deletes may still follow by the
+    closure. So consecutive strata are joined until no key derived in the group is derived
+    after it.
+    """
+    layers = strata(rules)
+    groups: list[list[Rule]] = []
+    current: list[Rule] = []
+    for index, stratum in enumerate(layers):
+        current = current + stratum
+        derived = {key for rule in current for key in rule.head_keys}
+        later = {key for layer in layers[index + 1 :] for rule in layer for key in rule.head_keys}
+        if not any(overlaps(a, b) for a in derived for b in later):
+            groups.append(current)
+            current = []
+    return groups
+
+
+def _undo(native: ox.Store, taken: set[ox.Quad], put: set[ox.Quad]) -> None:
+    """Leave the inferred graph as before :func:`maintain`: what was added goes, what was removed returns."""
+    for quad in put:
+        native.remove(quad)
+    native.extend(taken)
 
 
 def _overdelete(

@@ -603,20 +603,27 @@ def _graph_triples(source: loading.SourceStore, path: Path) -> set[ox.Triple]:
 
 
 def _neighbourhood(source: loading.SourceStore, touched: set[str]) -> set[URIRef]:
-    """Return the touched nodes plus every node one edge away from them, in either direction."""
+    """Return the touched nodes plus every node one asserted edge away from them, in either direction.
+
+    Inferred edges are left out: validation sets aside the inferred triples of every predicate
+    the shapes read, so a node's conformance never depends on another through an inferred edge.
+    After an edit to a hub's mapping the inferred edges made the focus every entity under the
+    hub (thousands of nodes, 2.4 s of checks at 10^6 triples, where the asserted ones are few).
+    """
     native = source.store.native
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
     around: set[str] = set(touched)
     for iri in touched:
         node = ox.NamedNode(iri)
         around.update(
             q.subject.value
             for q in native.quads_for_pattern(None, None, node, None)
-            if isinstance(q.subject, ox.NamedNode)
+            if isinstance(q.subject, ox.NamedNode) and q.graph_name != inferred
         )
         around.update(
             q.object.value
             for q in native.quads_for_pattern(node, None, None, None)
-            if isinstance(q.object, ox.NamedNode)
+            if isinstance(q.object, ox.NamedNode) and q.graph_name != inferred
         )
     return {URIRef(iri) for iri in around}
 

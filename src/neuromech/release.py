@@ -250,10 +250,12 @@ class Release:
         self.impact.file(fresh)
 
     def impact_tsv(self, mapping_set: MappingSet) -> str:
-        """Return ``mapping-impact.tsv`` for ``mapping_set`` (the index is rebuilt when the set changed)."""
-        if self.impact is None or not self.impact.matches(mapping_set, self.above):
+        """Return ``mapping-impact.tsv`` for ``mapping_set`` (the index takes an edited set in place)."""
+        if self.impact is None or not self.impact.follows(self.above):
             self.impact = mapping_impact.ImpactIndex(mapping_set, self.above)
             self.impact.file(self.slots)
+        elif not self.impact.matches(mapping_set, self.above):
+            self.impact.update_rows(mapping_set, self.slots)
         return self.impact.tsv()
 
 
