@@ -71,7 +71,7 @@ def maintain(
 
     Returns None, with the store as it was, when a rule reads a changed triple where it cannot
     be restricted to it, or one holds a blank node. ``subjects`` in the result are those whose
-    inferred triples changed.
+    inferred triples changed (not those whose over-deleted triples were all derived again).
 
     Raises:
         RuntimeError: if a step has not reached a fixpoint after ``max_rounds``.
@@ -110,11 +110,12 @@ def maintain(
         deleted, rederived, added_count = deleted + len(doomed), rederived + len(back), added_count + report.added
         rounds = max(rounds, report.rounds)
         per_rule.update(report.per_rule)  # each rule is in one group
-        subjects.update(q.subject.value for q in doomed | fresh if isinstance(q.subject, ox.NamedNode))
         lost |= doomed - back
         gained |= fresh
         gone += [q.triple for q in doomed - back - fresh]
         new += [q.triple for q in fresh - doomed]
+        # an over-deleted triple derived again changes no subject's block in the release
+        subjects.update(q.subject.value for q in (doomed - back) ^ fresh if isinstance(q.subject, ox.NamedNode))
     return Maintenance(MaterialisationReport(added_count, rounds, per_rule), deleted, rederived, subjects, lost, gained)
 
 
