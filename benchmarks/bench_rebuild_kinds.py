@@ -36,6 +36,9 @@ from neuromech.pipeline import BuildSession
 
 FINDINGS_FILE = "findings/synthetic-003.ttl"
 ENTITIES_FILE = "entities/synthetic-entities.ttl"
+MAPPINGS_FILE = "mappings/neuromech.sssom.tsv"
+# the mapped entity of the real data with the most entities under it (432 in the 10^6 project)
+HUB = "nme:whole-brain"
 NM = "https://w3id.org/neuromech/"
 PART_OF = "http://purl.obolibrary.org/obo/BFO_0000050"
 Edit = Callable[[str], str]
@@ -81,6 +84,14 @@ def edits(paths: ProjectPaths) -> dict[str, tuple[str, Edit]]:
     if len(part_of) < 2:
         raise RuntimeError("no part-of edges to move")
     moved = part_of[0].rsplit(" ", 2)[0] + " " + part_of[1].rsplit(" ", 2)[1] + " ."
+    sssom = (paths.data_dir / MAPPINGS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    hub_rows = [
+        row
+        for row in sssom
+        if row.startswith(f"{HUB}\t") and ("\tskos:exactMatch\t" in row or "\tskos:closeMatch\t" in row)
+    ]
+    if not hub_rows:
+        raise RuntimeError(f"no exact or close mapping of {HUB} to remove")
     return {
         "direction flipped": (FINDINGS_FILE, _replace_line(flip, _flip(flip))),
         "condition changed": (
@@ -108,6 +119,12 @@ def edits(paths: ProjectPaths) -> dict[str, tuple[str, Edit]]:
         # the part-of closure, the falls_under and rolls_up_to paths, counts_for and the
         # mechanism modules change; HermiT runs again (with --reasoner)
         "part-of edge moved": (ENTITIES_FILE, _replace_line(part_of[0] + "\n", moved + "\n")),
+        # the SSSOM rows of a hub: what falls under it through UBERON, counts_for, the modules
+        # and the mapping impact of the findings under it change (the revert restores them)
+        "hub mappings removed": (
+            MAPPINGS_FILE,
+            lambda text: "".join(r for r in text.splitlines(True) if r not in hub_rows),
+        ),
     }
 
 
