@@ -22,6 +22,7 @@ from neuromech.rules import (
     ANY_PREDICATE,
     DELTA_ROWS_LIMIT,
     ROWS_PER_SHARED_VALUE,
+    SPLIT_ROWS,
     ChainedClosure,
     Rule,
     load_rules,
@@ -225,6 +226,38 @@ def test_a_rerun_is_skipped_or_whole_when_it_cannot_be_restricted(matched: tuple
         "WHERE { ?x a nm:Condition OPTIONAL { ?x nm:falls_under ?y } }",
     )
     assert optional.delta_queries([_quad(ENTITY + "a", FALLS_UNDER, ENTITY + "b")]) is None
+
+
+def test_a_long_block_of_changed_triples_is_split_over_queries_that_answer_alike() -> None:
+    # a chain of entities, each falling under the next: the transitivity rule restricted to its
+    # changed hops gives the same answers in one query per pattern or split into parts
+    rule = Rule("t", CHAIN)
+    n = 3 * SPLIT_ROWS
+    hops = [_quad(f"{ENTITY}e{i}", FALLS_UNDER, f"{ENTITY}e{i + 1}") for i in range(n)]
+    store = ox.Store()
+    store.extend(hops)
+    changed = hops[::2]  # 1.5 x SPLIT_ROWS rows a pattern
+    whole = rule.delta_queries(changed)
+    split = rule.delta_queries(changed, parts=4)
+    assert whole is not None
+    assert split is not None
+    assert len(whole) == 2  # one a pattern
+    assert len(split) == 2  # a block of fewer than 2 x SPLIT_ROWS rows stays whole
+    split = rule.delta_queries(hops, parts=4)
+    assert split is not None
+    assert len(split) == 6  # 3 x SPLIT_ROWS rows: three parts a pattern
+    whole = rule.delta_queries(hops)
+    assert whole is not None
+    expected = _answers(store, whole)
+    assert len(expected) == n - 1
+    assert _answers(store, split) == expected
+    # a pattern with a fixed term takes the rows of the triples that match it, whatever the split
+    anchored = Rule(
+        "a", f"PREFIX nm: <{NM}> CONSTRUCT {{ ?y nm:counts_for ?y }} WHERE {{ ?y nm:falls_under <{ENTITY}e5> }}"
+    )
+    changed = [_quad(f"{ENTITY}e4", FALLS_UNDER, f"{ENTITY}e5"), _quad(f"{ENTITY}e3", FALLS_UNDER, f"{ENTITY}e6")]
+    (query,) = anchored.delta_queries(changed, parts=4) or [""]
+    assert f"VALUES (?y) {{ (<{ENTITY}e4>) }}" in query
 
 
 def _no_blank(graph: Graph) -> set[tuple[object, object, object]]:

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from neuromech.namespaces import INFERRED_GRAPH
 from neuromech.reasoning import MaterialisationReport, construct_triples, fresh_answers
 from neuromech.rules import Rule, overlaps, strata, triple_keys
-from neuromech.store import OxigraphStore, side_by_side
+from neuromech.store import WORKERS, OxigraphStore, side_by_side
 
 #: Where the removed triples wait while the over-deletion reads them.
 SCRATCH_GRAPH = ox.NamedNode("urn:neuromech:graph:removed-by-the-edit")
@@ -163,7 +163,7 @@ def _overdelete(
         queries: list[str] = []
         for rule in rules:
             if rule.reads_any(keys):
-                restricted = rule.delta_queries(frontier) if rule.restrictable_for(keys) else None
+                restricted = rule.delta_queries(frontier, parts=WORKERS) if rule.restrictable_for(keys) else None
                 if restricted is None:
                     return None
                 queries += restricted
@@ -225,7 +225,7 @@ def _insert(
                         store.native.remove(quad)
                     return None
                 pending[rule.name] = []
-                queries = rule.delta_queries(waiting)
+                queries = rule.delta_queries(waiting, parts=WORKERS)
                 if queries == []:
                     continue
                 fresh = set().union(*fresh_answers(store, queries or [rule.text]))

@@ -109,7 +109,8 @@ class ImpactIndex:
         self.rows = sorted(mapping_set.rows, key=MappingRow.sort_key)
         self.mapped = frozenset(row.subject_id for row in self.rows)
         self.above = above
-        self._ancestors: dict[str, list[str]] = {}  # entity IRI -> CURIEs of its mapped ancestors
+        # entity IRI -> its CURIE if it is a mapped subject, and the CURIEs of its mapped ancestors
+        self._keys: dict[str, tuple[str | None, list[str]]] = {}
         self._filed: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {}  # IRI -> (CURIE, direct, inherited)
         self._direct: dict[str, set[str]] = {}  # mapped subject -> finding CURIEs
         self._inherited: dict[str, set[str]] = {}
@@ -150,14 +151,15 @@ class ImpactIndex:
         where a handful of their mappings changed.
         """
         for finding, entities in slots.items():
-            finding_id = curie(finding)
+            filed = self._filed.get(finding)
+            finding_id = curie(finding) if filed is None else filed[0]
             direct: set[str] = set()
             inherited: set[str] = set()
             for entity in entities:
-                if (key := curie(entity)) in self.mapped:
-                    direct.add(key)
-                inherited.update(self._mapped_ancestors(entity))
-            filed = self._filed.get(finding)
+                own, ancestors = self._entity_keys(entity)
+                if own is not None:
+                    direct.add(own)
+                inherited.update(ancestors)
             old_direct, old_inherited = (frozenset(), frozenset()) if filed is None else filed[1:]
             if filed is not None and old_direct == direct and old_inherited == inherited:
                 continue
@@ -170,7 +172,8 @@ class ImpactIndex:
             for key in inherited - old_inherited:
                 self._inherited.setdefault(key, set()).add(finding_id)
             self._filed[finding] = (finding_id, frozenset(direct), frozenset(inherited))
-            self._order.setdefault(finding_id, (_natural(finding_id), finding_id))
+            if finding_id not in self._order:
+                self._order[finding_id] = (_natural(finding_id), finding_id)
             moved = (old_direct ^ direct) | (old_inherited ^ inherited)
             self._note_moved(finding_id, moved - self._stale)  # stale ones are sorted afresh
 
@@ -190,16 +193,15 @@ class ImpactIndex:
         self.rows, self.mapped = rows, mapped
         self._stale = (self._stale - gone) | (mapped - self._sorted.keys())  # new subjects sorted afresh
         if changed:
-            affected = {e for e, ancestors in self.above.items() if any(curie(a) in changed for a in ancestors)}
+            # the changed subjects as IRIs: each entity's CURIE is worked out once, not once a slot
+            entities = {e for ancestors in self.above.values() for e in ancestors} | self.above.keys()
+            entities |= {e for fillers in slots.values() for e in fillers}
+            changed_iris = {e for e in entities if curie(e) in changed}
+            affected = {e for e, ancestors in self.above.items() if not changed_iris.isdisjoint(ancestors)}
+            affected |= changed_iris
             for entity in affected:
-                self._ancestors.pop(entity, None)
-            self.file(
-                {
-                    finding: entities
-                    for finding, entities in slots.items()
-                    if any(e in affected or curie(e) in changed for e in entities)
-                }
-            )
+                self._keys.pop(entity, None)
+            self.file({finding: fillers for finding, fillers in slots.items() if not affected.isdisjoint(fillers)})
         for key in gone:
             for table in (self._direct, self._inherited, self._sorted, self._moved):
                 table.pop(key, None)
@@ -219,7 +221,7 @@ class ImpactIndex:
                 self.above[entity] = set(ancestors)
             else:
                 self.above.pop(entity, None)
-            self._ancestors.pop(entity, None)
+            self._keys.pop(entity, None)
         changed = above.keys()
         self.file({f: entities for f, entities in slots.items() if not changed.isdisjoint(entities)})
 
@@ -283,13 +285,15 @@ class ImpactIndex:
                 insort(kept[1], finding, key=order)
         return kept[0], kept[1]
 
-    def _mapped_ancestors(self, entity: str) -> list[str]:
-        ancestors = self._ancestors.get(entity)
-        if ancestors is None:
-            ancestors = self._ancestors[entity] = [
-                key for a in self.above.get(entity, ()) if (key := curie(a)) in self.mapped
-            ]
-        return ancestors
+    def _entity_keys(self, entity: str) -> tuple[str | None, list[str]]:
+        keys = self._keys.get(entity)
+        if keys is None:
+            own = curie(entity)
+            keys = self._keys[entity] = (
+                own if own in self.mapped else None,
+                [key for a in self.above.get(entity, ()) if (key := curie(a)) in self.mapped],
+            )
+        return keys
 
 
 #: Above this many moved findings a mapping's lists are sorted again rather than patched.

@@ -146,7 +146,7 @@ class Rule:
             return None
         return ChainedClosure(str(predicate), str(path.path), iri_only)
 
-    def delta_queries(self, changed: Iterable[ox.Triple | ox.Quad]) -> list[str] | None:
+    def delta_queries(self, changed: Iterable[ox.Triple | ox.Quad], parts: int = 1) -> list[str] | None:
         """Return queries whose answers include every answer of the rule that uses a ``changed`` triple.
 
         Semi-naive evaluation: once the rule has run, an answer it has not given yet must match
@@ -162,6 +162,11 @@ class Rule:
         :data:`DELTA_ROWS_LIMIT` changed triples match a pattern; or a changed triple holds a
         blank node (``VALUES`` cannot name one). Returns an empty list when no pattern can read
         a changed triple.
+
+        ``parts``: a pattern's block of rows is split over up to that many queries (each of at
+        least :data:`SPLIT_ROWS` rows), to run side by side. At 10^6 triples, after a hub's
+        mappings were removed, one query maintaining the ``nm:falls_under`` closure took 0.44 s
+        on one core while the other's took 0.07 s.
         """
         by_predicate: dict[str, list[ox.Triple | ox.Quad]] = {}
         for triple in changed:
@@ -176,8 +181,12 @@ class Rule:
             rows = _delta_rows(pattern, variables, matching)
             if rows is None:
                 return None
-            if rows:
-                queries.append(_with_values(self.text, variables, rows, restriction.patterns))
+            if not rows:
+                continue
+            ordered = sorted(rows)
+            pieces = max(1, min(parts, len(ordered) // SPLIT_ROWS))
+            for n in range(pieces):
+                queries.append(_with_values(self.text, variables, ordered[n::pieces], restriction.patterns))
         return queries
 
     def restrictable_for(self, keys: Iterable[str]) -> bool:
@@ -485,6 +494,8 @@ def _is_inequality(expression: object, template: list[tuple[object, object, obje
 # beyond this many bound rows a restricted run costs what the whole rule costs: at 10^6 triples
 # the class-hierarchy rule took 1.0 s restricted to 148k new types and 0.8 s whole
 DELTA_ROWS_LIMIT = 20_000
+#: The fewest rows a split VALUES block gets (:meth:`Rule.delta_queries` with ``parts``).
+SPLIT_ROWS = 500
 
 
 def _keys_of(predicate: str, triples: list[ox.Triple | ox.Quad]) -> set[str]:
@@ -751,7 +762,15 @@ def _delta_rows(
     them by predicate.
     """
     subject, _, value = pattern
-    rows: set[tuple[str, ...]] = set()
+    if variables and isinstance(subject, Variable) and isinstance(value, Variable) and subject != value:
+        # the usual case, ``?s <p> ?o``: every changed triple matches; columns built by C loops
+        # (a Python loop per triple took 0.25 s of a rebuild at 10^6 triples)
+        columns = [[t.subject for t in changed] if v == subject else [t.object for t in changed] for v in variables]
+        if {type(term) for column in columns for term in column} & {ox.BlankNode, ox.Triple}:
+            return None
+        rows = set(zip(*(map(str, column) for column in columns), strict=True))
+        return None if len(rows) > DELTA_ROWS_LIMIT else rows
+    rows = set()
     for triple in changed:
         bound: dict[Variable, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
         matches = True
@@ -796,7 +815,7 @@ def _project_shared(
     return [variables[index]], {(value,) for value in distinct[index]}
 
 
-def _with_values(text: str, variables: list[Variable], rows: set[tuple[str, ...]], patterns: str = "") -> str:
+def _with_values(text: str, variables: list[Variable], rows: Iterable[tuple[str, ...]], patterns: str = "") -> str:
     """Return the rule ``text`` with ``VALUES (?v ...) { (...) ... }`` (then ``patterns``) opening its WHERE group."""
     heading = " ".join(f"?{v}" for v in variables)
     body = " ".join(f"({' '.join(row)})" for row in sorted(rows))

@@ -235,17 +235,21 @@ def _syntax_error(query: str, err: Exception) -> SourceSyntaxError:
     return SourceSyntaxError(f"invalid SPARQL ({err}); query starts: {first[:80]}")
 
 
-def side_by_side(store: Store, function: Callable[[_Item], _Result], items: Sequence[_Item]) -> list[_Result]:
+def side_by_side(
+    store: Store, function: Callable[[_Item], _Result], items: Sequence[_Item], workers: int = 0
+) -> list[_Result]:
     """Return ``[function(item) for item in items]``, computed on every core for the embedded store.
 
     For independent reads (validation checks, the parts of the findings table): pyoxigraph
     releases the GIL while it evaluates a query, so on an :class:`OxigraphStore` they run in
     threads (the 111 checks of a full validation at 10^6 triples take about half the time on
-    two cores); other stores run them one after another.
+    two cores); other stores run them one after another. ``workers``: how many threads (default
+    :data:`WORKERS`, one a core up to 4).
     """
-    if not isinstance(store, OxigraphStore) or len(items) < 2 or WORKERS < 2:
+    workers = workers or WORKERS
+    if not isinstance(store, OxigraphStore) or len(items) < 2 or workers < 2:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
 
 
