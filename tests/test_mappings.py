@@ -188,12 +188,18 @@ def test_mapping_impact_lists_the_findings_that_depend_on_a_mapping(real_kg: Kno
     assert not set(acc.inherited) & set(acc.direct)
 
 
-def test_impact_index_refiles_an_edited_finding_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
+def _filed_index(real_kg: KnowledgeGraph) -> tuple[MappingSet, dict[str, set[str]], dict[str, list[str]], ImpactIndex]:
+    """The real mapping set, hierarchy and finding slots, and an impact index with every finding filed."""
     mapping_set = read_mapping_set(MAPPINGS)
     above = falls_under(real_kg.store)
     slots = finding_slots(real_kg.store)
     index = ImpactIndex(mapping_set, above)
     index.file(slots)
+    return mapping_set, above, slots, index
+
+
+def test_impact_index_refiles_an_edited_finding_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
+    mapping_set, above, slots, index = _filed_index(real_kg)
     before = {(i.row.subject_id, i.row.object_id): i for i in index.impacts()}
     finding = str(NMF["nssi-0007"])
     assert "nmf:nssi-0007" in before[("nme:amygdala", "UBERON:0001876")].direct
@@ -215,12 +221,8 @@ def test_impact_index_refiles_an_edited_finding_as_a_fresh_index_would(real_kg: 
 
 
 def test_impact_index_stays_equal_to_a_fresh_index_over_rounds_of_random_edits(real_kg: KnowledgeGraph) -> None:
-    mapping_set = read_mapping_set(MAPPINGS)
-    above = falls_under(real_kg.store)
-    slots = finding_slots(real_kg.store)
+    mapping_set, above, slots, index = _filed_index(real_kg)
     entities = sorted({e for filled in slots.values() for e in filled})
-    index = ImpactIndex(mapping_set, above)
-    index.file(slots)
     index.impacts()
     rng = random.Random(11)
     for round_number in range(6):  # each round: findings moved, dropped, added, then compared
@@ -237,11 +239,7 @@ def test_impact_index_stays_equal_to_a_fresh_index_over_rounds_of_random_edits(r
 
 
 def test_impact_index_takes_an_edited_mapping_set_as_a_fresh_index_would(real_kg: KnowledgeGraph) -> None:
-    mapping_set = read_mapping_set(MAPPINGS)
-    above = falls_under(real_kg.store)
-    slots = finding_slots(real_kg.store)
-    index = ImpactIndex(mapping_set, above)
-    index.file(slots)
+    mapping_set, above, slots, index = _filed_index(real_kg)
     original = index.tsv()
     # the curator removes the rows of the ACC and the dorsal ACC, maps an entity that had no
     # mapping, and corrects an object label of the amygdala's row

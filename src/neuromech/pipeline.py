@@ -405,11 +405,10 @@ class BuildSession:
         inferred_graph = ox.NamedNode(str(INFERRED_GRAPH))
         graphs = list(store.native.named_graphs()) if changed_graphs is None else [*changed_graphs, inferred_graph]
         # the chunks are dumped and the summary's counts made in threads (pyoxigraph releases the
-        # GIL) while Python joins the tables
+        # GIL) while Python makes the tables; one dump thread a format keeps both cores busy to
+        # the end (with two, the inferred graph's JSON-LD dump ran alone for 0.5 s of a rebuild
+        # at 10^6 triples)
         with ThreadPoolExecutor(max_workers=2) as background:
-            # one thread a format: beside the tables made meanwhile (Python, holding the GIL) the
-            # dumps keep both cores busy to the end (with two threads, the inferred graph's
-            # JSON-LD dump ran alone for 0.5 s of a rebuild at 10^6 triples)
             dumped = background.submit(
                 self.release.refresh_graphs,
                 store,
@@ -420,7 +419,6 @@ class BuildSession:
             counted = background.submit(_counts, store) if counts is None else None
             self.release.refresh_findings(store, findings, findings_parts)
             self.release.refresh_impact(store, impact, parts)
-            # the tables are made while the graphs are still being dumped
             tables: dict[str, str] = {"findings.tsv": self.release.findings_tsv()}
             mapping_set = read_mapping_set(self.paths.mappings_file)
             tables.update(mappings.export_mapping_set(mapping_set))
