@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from neuromech import sparql_text
 from neuromech.errors import SourceSyntaxError
 from neuromech.namespaces import INFERRED_GRAPH
 
@@ -212,6 +213,11 @@ def _sparql_term(term: Term) -> str:
 def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
     """Return ``query`` with ``bindings`` as a VALUES block opening its top-level group.
 
+    Each value is also bound inside every sub-select that projects its variable
+    (:func:`neuromech.sparql_text.projecting_sub_selects`; the variable must be bound by a
+    required pattern there): the answers are the same, and Oxigraph, which evaluates a
+    sub-select before joining it, then computes it for that value alone.
+
     Each value is an rdflib term serialised with ``n3()``, which escapes quotes, backslashes
     and newlines in literals; IRIs must already be validated (:func:`neuromech.terms.parse_iri`).
     Variable names must be plain SPARQL names.
@@ -227,7 +233,17 @@ def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
     names = " ".join(f"?{name}" for name in bindings)
     values = " ".join(_sparql_term(term) for term in bindings.values())
     brace = _top_level_brace(query)
-    return f"{query[: brace + 1]}\n  VALUES ({names}) {{ ({values}) }}\n{query[brace + 1 :]}"
+    try:
+        close = sparql_text.closing_brace(sparql_text.masked(query), brace)
+    except ValueError as err:
+        raise SourceSyntaxError(f"query has unbalanced braces ({err})") from err
+    blocks = {brace + 1: f"\n  VALUES ({names}) {{ ({values}) }}\n"}
+    for name, term in bindings.items():
+        for position in sparql_text.projecting_sub_selects(query, name, brace + 1, close):
+            blocks[position] = blocks.get(position, "") + f"\n  VALUES ?{name} {{ {_sparql_term(term)} }}\n"
+    for position in sorted(blocks, reverse=True):
+        query = f"{query[:position]}{blocks[position]}{query[position:]}"
+    return query
 
 
 def _syntax_error(query: str, err: Exception) -> SourceSyntaxError:
