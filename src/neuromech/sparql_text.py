@@ -18,8 +18,29 @@ from __future__ import annotations
 import re
 
 _IRI = re.compile(r"<[^\s<>\"{}|^`\\]*>")
+#: the characters that may open an opaque span or be a brace: the scanners jump between them
+SIGNIFICANT = re.compile(r"[#\"'<{}]")
 _SELECT = re.compile(r"(?<![?$:\w])SELECT\b", re.IGNORECASE)
 _MODIFIER = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def opaque_end(query: str, index: int) -> int:
+    """Return where the comment, string literal or IRI starting at ``index`` ends (``index`` if none does).
+
+    Braces, parentheses and keywords inside such a span are not syntax.
+    """
+    char = query[index]
+    if char == "#":
+        newline = query.find("\n", index)
+        return len(query) if newline < 0 else newline
+    if char in "\"'":
+        stop = index + 1
+        while stop < len(query) and query[stop] != char:
+            stop += 2 if query[stop] == "\\" else 1
+        return min(stop + 1, len(query))
+    if char == "<" and (iri := _IRI.match(query, index)):
+        return iri.end()
+    return index
 
 
 def masked(query: str) -> str:
@@ -28,45 +49,34 @@ def masked(query: str) -> str:
     The result has the same length and keeps its line breaks, so an index into it is an index
     into ``query``.
     """
-    out = list(query)
-    index, length = 0, len(query)
-    while index < length:
-        char = query[index]
-        if char == "#":
-            newline = query.find("\n", index)
-            stop = length if newline < 0 else newline
-        elif char in "\"'":
-            stop = index + 1
-            while stop < length and query[stop] != char:
-                stop += 2 if query[stop] == "\\" else 1
-            stop = min(stop + 1, length)
-        elif char == "<" and (iri := _IRI.match(query, index)):
-            stop = iri.end()
-        else:
+    pieces: list[str] = []
+    done = index = 0
+    while (significant := SIGNIFICANT.search(query, index)) is not None:
+        index = significant.start()
+        stop = opaque_end(query, index)
+        if stop == index:
             index += 1
             continue
-        for position in range(index, stop):
-            if out[position] != "\n":
-                out[position] = " "
-        index = stop
-    return "".join(out)
+        pieces += [query[done:index], re.sub(r"[^\n]", " ", query[index:stop])]
+        done = index = stop
+    return "".join([*pieces, query[done:]])
 
 
-def closing_brace(text: str, opening: int) -> int:
-    """Return the index of the ``}`` matching the ``{`` at ``opening`` in masked ``text``.
+def group_end(text: str, start: int) -> int:
+    """Return the index of the ``}`` closing the group that ``start`` is inside, in masked ``text``.
 
     Raises:
-        ValueError: when the braces are unbalanced.
+        ValueError: when that group is never closed.
     """
     depth = 0
-    for index in range(opening, len(text)):
+    for index in range(start, len(text)):
         if text[index] == "{":
             depth += 1
         elif text[index] == "}":
-            depth -= 1
             if depth == 0:
                 return index
-    raise ValueError(f"unbalanced braces: the group opened at character {opening} is never closed")
+            depth -= 1
+    raise ValueError(f"unbalanced braces: the group around character {start} is never closed")
 
 
 def _group_after(text: str, start: int) -> int:
@@ -83,50 +93,36 @@ def _group_after(text: str, start: int) -> int:
     raise ValueError(f"the SELECT at character {start} has no WHERE group")
 
 
-def _enclosing_end(text: str, start: int) -> int:
-    """Return the index of the first ``}`` after ``start`` that closes a group opened before it."""
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == "{":
-            depth += 1
-        elif text[index] == "}":
-            if depth == 0:
-                return index
-            depth -= 1
-    return len(text)
-
-
-def _projected(projection: str, variable: str) -> bool:
+def projects(projection: str, variable: str) -> bool:
     """Tell whether ``variable`` is projected as itself, not only used inside an expression."""
     while (plain := re.sub(r"\([^()]*\)", " ", projection)) != projection:
         projection = plain
     return re.search(rf"[?$]{re.escape(variable)}\b", projection) is not None
 
 
-def projecting_sub_selects(query: str, variable: str, start: int, end: int) -> list[int]:
+def projecting_sub_selects(text: str, variable: str, start: int, end: int) -> list[int]:
     """Return the index just inside the WHERE group of each sub-select that can take ``variable``'s value.
 
-    Searches ``query[start:end]`` (the inside of a group in which ``variable`` has a single
-    value on every solution). A sub-select qualifies when it projects ``variable`` as itself,
-    has no ``LIMIT`` or ``OFFSET`` (whose rows would change if restricted first), and every
-    sub-select around it qualifies too (a sub-select that does not project the variable has
-    its own, unrelated variable of that name). Restricting such a sub-select to the value keeps
-    exactly the rows that join with the outer solutions, provided the variable is bound by a
-    required pattern of the sub-select (as for :func:`neuromech.store.restrict`): a ``FILTER``
-    or a group keyed on it would otherwise see the value where it saw no binding.
+    Searches ``text[start:end]`` (``text`` as :func:`masked` returns it; the inside of a group
+    in which ``variable`` has a single value on every solution). A sub-select qualifies when
+    it projects ``variable`` as itself, has no ``LIMIT`` or ``OFFSET`` (whose rows would change
+    if restricted first), and every sub-select around it qualifies too (a sub-select that does
+    not project the variable has its own, unrelated variable of that name). Restricting such a
+    sub-select to the value keeps exactly the rows that join with the outer solutions, provided
+    the variable is bound by a required pattern of the sub-select: a ``FILTER`` or a group keyed
+    on it would otherwise see the value where it saw no binding.
+
+    Raises:
+        ValueError: when a sub-select has no group or its braces are unbalanced.
     """
-    return _sub_selects(masked(query), variable, start, end)
-
-
-def _sub_selects(text: str, variable: str, start: int, end: int) -> list[int]:
     positions: list[int] = []
     search = start
     while (select := _SELECT.search(text, search, end)) is not None:
         opening = _group_after(text, select.end())
-        closing = closing_brace(text, opening)
-        stop = _enclosing_end(text, closing + 1)
-        if _projected(text[select.end() : opening], variable) and not _MODIFIER.search(text, closing + 1, stop):
+        closing = group_end(text, opening + 1)
+        stop = group_end(text, closing + 1)  # the modifiers run to the brace around the sub-select
+        if projects(text[select.end() : opening], variable) and not _MODIFIER.search(text, closing + 1, stop):
             positions.append(opening + 1)
-            positions.extend(_sub_selects(text, variable, opening + 1, closing))
+            positions.extend(projecting_sub_selects(text, variable, opening + 1, closing))
         search = stop
     return positions

@@ -113,22 +113,17 @@ def _from_ox(term: object) -> Term | None:
 def sparql_braces(query: str, start: int = 0) -> Iterator[tuple[int, str]]:
     """Yield ``(index, char)`` for each SPARQL brace of ``query`` from ``start`` on.
 
-    Braces inside a comment, a string literal or an IRI are skipped.
+    Braces inside a comment, a string literal or an IRI are skipped
+    (:func:`neuromech.sparql_text.opaque_end`).
     """
-    index, length = start, len(query)
-    while index < length:
-        char = query[index]
-        if char == "#":
-            newline = query.find("\n", index)
-            index = length if newline < 0 else newline
-        elif char in "\"'":
-            index += 1
-            while index < length and query[index] != char:
-                index += 2 if query[index] == "\\" else 1
-        elif char == "<" and re.match(r"<[^\s<>\"{}|^`\\]*>", query[index:]):
-            index = query.index(">", index)
-        elif char in "{}":
-            yield index, char
+    index = start
+    while (significant := sparql_text.SIGNIFICANT.search(query, index)) is not None:
+        index = significant.start()
+        if (stop := sparql_text.opaque_end(query, index)) > index:
+            index = stop
+            continue
+        if query[index] in "{}":
+            yield index, query[index]
         index += 1
 
 
@@ -153,22 +148,17 @@ def restrict(query: str, variable: str, iris: Iterable[str]) -> str:
     """Return ``query`` with ``VALUES ?variable { <iri> ... }`` opening every WHERE group that projects it.
 
     That is the outer WHERE when the query selects ``?variable`` and each sub-select that
-    selects it: restricting each (not only the outer one) lets Oxigraph skip the other nodes
-    inside aggregating sub-selects, and aggregates grouped by ``?variable`` keep their values
-    for the kept nodes. The variable must be bound by a required pattern in those groups.
+    selects it (:func:`neuromech.sparql_text.projecting_sub_selects`): restricting each (not
+    only the outer one) lets Oxigraph skip the other nodes inside aggregating sub-selects, and
+    aggregates grouped by ``?variable`` keep their values for the kept nodes. The variable must
+    be bound by a required pattern in those groups.
     """
-    block = values_block(variable, iris)
-    insert_at: list[int] = []
-    search = 0
-    while (where := query.find("WHERE", search)) >= 0:
-        inside = group_start(query, where)
-        select = query.rfind("SELECT", 0, where)
-        if select >= 0 and re.search(rf"\?{variable}\b", query[select:where]):
-            insert_at.append(inside)
-        search = inside
-    for position in reversed(insert_at):
-        query = f"{query[:position]}\n  {block}\n{query[position:]}"
-    return query
+    block = f"\n  {values_block(variable, iris)}\n"
+    text, brace = _masked_top_level(query)
+    inside = sparql_text.projecting_sub_selects(text, variable, brace + 1, sparql_text.group_end(text, brace + 1))
+    if sparql_text.projects(text[:brace], variable):
+        inside.append(brace + 1)
+    return _insert(query, dict.fromkeys(inside, block))
 
 
 # at most this many IRIs in one restricting VALUES block: at 10^6 triples Oxigraph answered the
@@ -181,14 +171,6 @@ def chunks(iris: Iterable[str], size: int = VALUES_CHUNK) -> list[list[str]]:
     """Split ``iris`` (sorted) into lists of at most ``size``, one for each restricting VALUES block."""
     ordered = sorted(iris)
     return [ordered[start : start + size] for start in range(0, len(ordered), size)]
-
-
-def _top_level_brace(query: str) -> int:
-    """Return the index of the ``{`` opening the top-level WHERE group of a SELECT/ASK query."""
-    for index, char in sparql_braces(query):
-        if char == "{":
-            return index
-    raise SourceSyntaxError("query has no WHERE group to bind parameters into")
 
 
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -232,15 +214,29 @@ def with_values(query: str, bindings: Mapping[str, Term] | None) -> str:
             raise ValueError(f"malformed IRI for ?{name}: {str(term)!r}")
     names = " ".join(f"?{name}" for name in bindings)
     values = " ".join(_sparql_term(term) for term in bindings.values())
-    brace = _top_level_brace(query)
+    text, brace = _masked_top_level(query)
     try:
-        close = sparql_text.closing_brace(sparql_text.masked(query), brace)
+        close = sparql_text.group_end(text, brace + 1)
+        blocks = {brace + 1: f"\n  VALUES ({names}) {{ ({values}) }}\n"}
+        for name, term in bindings.items():
+            for position in sparql_text.projecting_sub_selects(text, name, brace + 1, close):
+                blocks[position] = blocks.get(position, "") + f"\n  VALUES ?{name} {{ {_sparql_term(term)} }}\n"
     except ValueError as err:
         raise SourceSyntaxError(f"query has unbalanced braces ({err})") from err
-    blocks = {brace + 1: f"\n  VALUES ({names}) {{ ({values}) }}\n"}
-    for name, term in bindings.items():
-        for position in sparql_text.projecting_sub_selects(query, name, brace + 1, close):
-            blocks[position] = blocks.get(position, "") + f"\n  VALUES ?{name} {{ {_sparql_term(term)} }}\n"
+    return _insert(query, blocks)
+
+
+def _masked_top_level(query: str) -> tuple[str, int]:
+    """Return ``query`` masked (:func:`neuromech.sparql_text.masked`) and the index of its top-level ``{``."""
+    text = sparql_text.masked(query)
+    brace = text.find("{")
+    if brace < 0:
+        raise SourceSyntaxError("query has no WHERE group to bind parameters into")
+    return text, brace
+
+
+def _insert(query: str, blocks: Mapping[int, str]) -> str:
+    """Return ``query`` with each of ``blocks`` inserted at its index."""
     for position in sorted(blocks, reverse=True):
         query = f"{query[:position]}{blocks[position]}{query[position:]}"
     return query
